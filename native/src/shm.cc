@@ -167,6 +167,18 @@ void SetParentDeathSignal(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(v8::Integer::New(info.GetIsolate(), getppid()));
 }
 
+// setCloexec(fd): marks an inherited descriptor close-on-exec, so programs the user spawns with
+// child_process do not keep the resource tracker's pipe open.
+void SetCloexec(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  double fd;
+  if (!ArgNumber(info, 0, "fd", &fd)) return;
+  int flags = fcntl(static_cast<int>(fd), F_GETFD);
+  if (flags < 0 || fcntl(static_cast<int>(fd), F_SETFD, flags | FD_CLOEXEC) != 0) {
+    int err = errno;
+    return ThrowCoded(info.GetIsolate(), "ERR_FCNTL", "cannot set FD_CLOEXEC", err, "fcntl");
+  }
+}
+
 }  // namespace
 
 void InitShm(v8::Local<v8::Object> exports) {
@@ -175,6 +187,7 @@ void InitShm(v8::Local<v8::Object> exports) {
   NODE_SET_METHOD(exports, "shmUnlink", Unlink);
   NODE_SET_METHOD(exports, "pipe", Pipe);
   NODE_SET_METHOD(exports, "setParentDeathSignal", SetParentDeathSignal);
+  NODE_SET_METHOD(exports, "setCloexec", SetCloexec);
 }
 
 }  // namespace multiproc

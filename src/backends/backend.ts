@@ -1,0 +1,34 @@
+// The one small interface every start method implements. Process (and later Pool) talk only to
+// this; each backend supplies its own launcher (child-process.ts, thread.ts) and its own child-side
+// bootstrap (entry/process.ts, entry/thread.ts).
+import type { Identity } from "../runtime.js";
+import type { TargetDescriptor } from "../target.js";
+
+export type StartMethod = "process" | "thread";
+
+/** Everything a child needs to become who it is and run its target. */
+export interface StartPayload {
+  target: TargetDescriptor;
+  args: unknown[];
+  identity: Identity;
+}
+
+export interface ChildHandle {
+  /** OS pid of the child (the parent's own pid for a thread child). */
+  readonly pid: number;
+  /** Worker thread id for thread children, 0 for processes. */
+  readonly threadId: number;
+  /** Settles with the Python-style exit code once the child is gone. */
+  readonly exited: Promise<number>;
+  /** SIGTERM; for a thread, stop it and report -15. */
+  terminate(): void;
+  /** SIGKILL; for a thread, stop it and report -9. */
+  kill(): void;
+  /** Whether the child keeps this process alive (false for daemons). */
+  setRef(ref: boolean): void;
+}
+
+export interface Backend {
+  readonly method: StartMethod;
+  start(payload: StartPayload): ChildHandle;
+}

@@ -1,0 +1,69 @@
+// The "process" start method: a fresh Node process per child (Python's spawn). The child runs with
+// the parent's execArgv, so loaders such as tsx apply there too; it receives its payload over the
+// IPC channel and holds the resource tracker's pipe on fd 4.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { fileURLToPath } from "node:url";
+import { ensureTracker, TRACKER_FD_ENV } from "../shared/tracker.js";
+import { dumps } from "../transport/serialize.js";
+import type { Backend, ChildHandle, StartPayload } from "./backend.js";
+
+const entry = fileURLToPath(new URL("./entry/process.js", import.meta.url));
+export const PARENT_PID_ENV = "MULTIPROC_PARENT_PID";
+const TRACKER_SLOT = 4;
+
+/** Python's exitcode: the code, or minus the signal number that killed the child. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (signal !== null) return -(constants.signals[signal] ?? 1);
+  return code ?? 1;
+}
+
+export const processBackend: Backend = {
+  method: "process",
+  start(payload: StartPayload): ChildHandle {
+    // Serialise first: an unsendable argument must fail before a process exists.
+    const message = dumps(payload);
+    const trackerFd = ensureTracker();
+    const stdio: (string | number)[] = ["ignore", "inherit", "inherit", "ipc"];
+    const env: NodeJS.ProcessEnv = { ...process.env, [PARENT_PID_ENV]: String(process.pid) };
+    if (trackerFd !== undefined) {
+      stdio[TRACKER_SLOT] = trackerFd;
+      env[TRACKER_FD_ENV] = String(TRACKER_SLOT);
+    } else {
+      delete env[TRACKER_FD_ENV];
+    }
+    const child = spawn(process.execPath, [...process.execArgv, entry], {
+      stdio: stdio as ("ignore" | "inherit" | "ipc" | number)[],
+      env,
+      serialization: "advanced",
+    });
+    const exited = new Promise<number>((resolve) => {
+      child.once("exit", (code, signal) => resolve(exitCodeOf(code, signal)));
+      // A spawn that fails (EAGAIN, ENOMEM) reports through 'error' and never exits.
+      child.once("error", () => {
+        if (child.pid === undefined) resolve(1);
+      });
+    });
+    child.send(message, (err) => {
+      // The child died before reading its payload; 'exit' reports how.
+      void err;
+    });
+    return {
+      pid: child.pid ?? -1,
+      threadId: 0,
+      exited,
+      terminate: () => void child.kill("SIGTERM"),
+      kill: () => void child.kill("SIGKILL"),
+      setRef(ref: boolean) {
+        const channel = child.channel as { ref(): void; unref(): void } | null | undefined;
+        if (ref) {
+          child.ref();
+          channel?.ref();
+        } else {
+          child.unref();
+          channel?.unref();
+        }
+      },
+    };
+  },
+};

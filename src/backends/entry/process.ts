@@ -1,0 +1,35 @@
+// Entry of a "process" child. Order matters: first make sure we die with our parent (no orphans),
+// then wait for the payload on the IPC channel, then run.
+import { native } from "../../native/binding.js";
+import { TRACKER_FD_ENV } from "../../shared/tracker.js";
+import { loads } from "../../transport/serialize.js";
+import type { StartPayload } from "../backend.js";
+import { PARENT_PID_ENV } from "../child-process.js";
+import { runChild } from "./run.js";
+
+const binding = native();
+const parentPid = Number(process.env[PARENT_PID_ENV]);
+if (binding !== null) {
+  // SIGKILL when the parent dies; if it died before the request took effect, go now.
+  const ppid = binding.setParentDeathSignal(9);
+  if (ppid !== parentPid) process.exit(1);
+  const trackerFd = Number(process.env[TRACKER_FD_ENV]);
+  if (Number.isInteger(trackerFd) && trackerFd > 2) binding.setCloexec(trackerFd);
+} else {
+  // Without the addon, poll the parent instead.
+  setInterval(() => {
+    if (process.ppid !== parentPid) process.exit(1);
+  }, 200).unref();
+}
+
+process.once("message", (message: Uint8Array) => {
+  process.channel?.unref();
+  const payload = loads(message) as StartPayload;
+  runChild(payload).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`multiproc: child bootstrap failed: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+});

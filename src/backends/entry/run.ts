@@ -1,0 +1,44 @@
+// Child-side bootstrap shared by both start methods: become the child, find the target, run it,
+// and turn the outcome into an exit code the way CPython does (0, 1 with the error printed on
+// stderr, or whatever process.exit() said).
+import "../../index.js"; // registers every type that can arrive as a handle
+import { joinChildren } from "../../process.js";
+import { setBootstrapping, setIdentity } from "../../runtime.js";
+import { reviveTarget } from "../../target-revive.js";
+import type { StartPayload } from "../backend.js";
+
+function report(name: string, err: unknown): void {
+  const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+  let cause = err instanceof Error ? err.cause : undefined;
+  let detail = "";
+  while (cause !== undefined && cause !== null) {
+    detail += `\nCaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  process.stderr.write(`Process ${name}:\n${text}${detail}\n`);
+}
+
+/** Runs the payload's target; resolves with the exit code. */
+export async function runChild(payload: StartPayload): Promise<number> {
+  setIdentity(payload.identity);
+  setBootstrapping(true);
+  let target;
+  try {
+    target = await reviveTarget(payload.target);
+  } catch (err) {
+    report(payload.identity.name, err);
+    return 1;
+  } finally {
+    setBootstrapping(false);
+  }
+  let code = 0;
+  try {
+    await target(...payload.args);
+  } catch (err) {
+    report(payload.identity.name, err);
+    code = 1;
+  }
+  // Like CPython, a child waits for its own non-daemon children before it exits.
+  await joinChildren();
+  return code;
+}

@@ -1,0 +1,43 @@
+// Contexts: the same classes and functions, bound to one start method (Python's BaseContext).
+// Shared-memory primitives behave identically under every backend, so a context re-exports them
+// as they are; only the classes that start children (Process, later Pool) are bound.
+import type { StartMethod } from "./backends/backend.js";
+import { checkStartMethod, getAllStartMethods, getStartMethod, setStartMethod } from "./backends/registry.js";
+import { Process } from "./process.js";
+import { SharedMemory } from "./shared/shared-memory.js";
+
+export interface Context {
+  readonly startMethod: StartMethod;
+  readonly Process: typeof Process;
+  readonly SharedMemory: typeof SharedMemory;
+  getStartMethod(): StartMethod;
+}
+
+function makeContext(method: StartMethod): Context {
+  // A subclass whose start method is pinned; `new ctx.Process(...)` reads it at construction.
+  class BoundProcess<A extends unknown[] = unknown[]> extends Process<A> {
+    protected static override startMethod: StartMethod | undefined = method;
+  }
+  Object.defineProperty(BoundProcess, "name", { value: "Process" });
+  return Object.freeze({
+    startMethod: method,
+    Process: BoundProcess,
+    SharedMemory,
+    getStartMethod: () => method,
+  });
+}
+
+const contexts = new Map<StartMethod, Context>();
+
+/** The context for a start method ("process" by default, or whatever setStartMethod chose). */
+export function getContext(kind?: StartMethod): Context {
+  const method = kind === undefined ? getStartMethod() : checkStartMethod(kind);
+  let ctx = contexts.get(method);
+  if (ctx === undefined) {
+    ctx = makeContext(method);
+    contexts.set(method, ctx);
+  }
+  return ctx;
+}
+
+export { getAllStartMethods, getStartMethod, setStartMethod };

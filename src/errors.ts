@@ -1,0 +1,139 @@
+// Every error a user can meet, in one table: a class per Python exception and a stable `code`.
+// Tests and callers match on `code` (or the class), never on message text.
+
+/** Stable codes carried by every error this package throws. */
+export const ErrorCodes = {
+  PROCESS: "ERR_MULTIPROC",
+  TIMEOUT: "ERR_TIMEOUT",
+  AUTHENTICATION: "ERR_AUTHENTICATION",
+  BUFFER_TOO_SHORT: "ERR_BUFFER_TOO_SHORT",
+  REMOTE: "ERR_REMOTE",
+  WORKER_LOST: "ERR_WORKER_LOST",
+  BROKEN_BARRIER: "ERR_BROKEN_BARRIER",
+  EMPTY: "ERR_QUEUE_EMPTY",
+  FULL: "ERR_QUEUE_FULL",
+  EOF: "ERR_EOF",
+  OWNER_DIED: "ERR_OWNER_DIED",
+  INVALID_ARG_TYPE: "ERR_INVALID_ARG_TYPE",
+  INVALID_ARG_VALUE: "ERR_INVALID_ARG_VALUE",
+  OUT_OF_RANGE: "ERR_OUT_OF_RANGE",
+  UNSERIALIZABLE: "ERR_UNSERIALIZABLE",
+  ALREADY_STARTED: "ERR_ALREADY_STARTED",
+  NOT_STARTED: "ERR_NOT_STARTED",
+  CLOSED: "ERR_CLOSED",
+  BOOTSTRAP: "ERR_BOOTSTRAP",
+  TARGET_NOT_FOUND: "ERR_TARGET_NOT_FOUND",
+  TARGET_NOT_SELF_CONTAINED: "ERR_TARGET_NOT_SELF_CONTAINED",
+  NATIVE_UNAVAILABLE: "ERR_NATIVE_UNAVAILABLE",
+  UNKNOWN_CONTEXT: "ERR_UNKNOWN_CONTEXT",
+  CONTEXT_ALREADY_SET: "ERR_CONTEXT_ALREADY_SET",
+  ABORTED: "ERR_ABORTED",
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `ERR_SHM_${string}` | `ERR_${string}`;
+
+interface ErrorOptionsWithCode {
+  code?: ErrorCode;
+  cause?: unknown;
+}
+
+/** Base of every multiproc error (Python's `multiprocessing.ProcessError`). */
+export class ProcessError extends Error {
+  readonly code: ErrorCode;
+  constructor(message: string, options: ErrorOptionsWithCode = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code ?? ErrorCodes.PROCESS;
+  }
+}
+
+function defaultCode(code: ErrorCode) {
+  return (options: ErrorOptionsWithCode = {}): ErrorOptionsWithCode => ({ ...options, code: options.code ?? code });
+}
+
+/** A wait ran out of time (Python's `multiprocessing.TimeoutError`). */
+export class TimeoutError extends ProcessError {
+  constructor(message = "timed out", options?: ErrorOptionsWithCode) {
+    super(message, defaultCode(ErrorCodes.TIMEOUT)(options));
+  }
+}
+/** The peer failed the HMAC challenge, or we failed its. */
+export class AuthenticationError extends ProcessError {
+  constructor(message = "authentication failed", options?: ErrorOptionsWithCode) {
+    super(message, defaultCode(ErrorCodes.AUTHENTICATION)(options));
+  }
+}
+/** A message did not fit the buffer given to `recvBytesInto`; the message is in `.bytes`. */
+export class BufferTooShort extends ProcessError {
+  constructor(readonly bytes: Uint8Array, message = "buffer too short for the message") {
+    super(message, { code: ErrorCodes.BUFFER_TOO_SHORT });
+  }
+}
+/** An error raised on the other side of a manager or pool; the remote error is in `cause`. */
+export class RemoteError extends ProcessError {
+  constructor(message: string, options?: ErrorOptionsWithCode) {
+    super(message, defaultCode(ErrorCodes.REMOTE)(options));
+  }
+}
+/** The process or thread running a task died before it answered. */
+export class WorkerLostError extends ProcessError {
+  constructor(message = "the worker running this task died", options?: ErrorOptionsWithCode) {
+    super(message, defaultCode(ErrorCodes.WORKER_LOST)(options));
+  }
+}
+/** A Barrier was aborted, reset or timed out while this party waited. */
+export class BrokenBarrierError extends ProcessError {
+  constructor(message = "the barrier is broken", options?: ErrorOptionsWithCode) {
+    super(message, defaultCode(ErrorCodes.BROKEN_BARRIER)(options));
+  }
+}
+/** `getNowait` (or a timed `get`) on an empty queue. */
+export class Empty extends ProcessError {
+  constructor(message = "the queue is empty", options?: ErrorOptionsWithCode) {
+    super(message, defaultCode(ErrorCodes.EMPTY)(options));
+  }
+}
+/** `putNowait` (or a timed `put`) on a full queue. */
+export class Full extends ProcessError {
+  constructor(message = "the queue is full", options?: ErrorOptionsWithCode) {
+    super(message, defaultCode(ErrorCodes.FULL)(options));
+  }
+}
+/** The other end of a connection is closed and nothing is left to read. */
+export class EOFError extends ProcessError {
+  constructor(message = "the other end is closed", options?: ErrorOptionsWithCode) {
+    super(message, defaultCode(ErrorCodes.EOF)(options));
+  }
+}
+/**
+ * The previous holder of a lock died while holding it. The lock now belongs to the caller,
+ * which should check the state the lock protects before going on.
+ */
+export class OwnerDiedError extends ProcessError {
+  constructor(readonly ownerPid: number, message = `the holder of this lock (pid ${ownerPid}) died`) {
+    super(message, { code: ErrorCodes.OWNER_DIED });
+  }
+}
+/** A bad argument, thrown at the call that was wrong. The message names the argument. */
+export class ArgumentError extends ProcessError {
+  constructor(message: string, code: ErrorCode = ErrorCodes.INVALID_ARG_VALUE, cause?: unknown) {
+    super(message, { code, cause });
+  }
+}
+/** A call that does not fit the object's state: started twice, used after close, ... */
+export class StateError extends ProcessError {}
+/** A named shared-memory segment could not be created, found or mapped (`code` says which). */
+export class SharedMemoryError extends ProcessError {}
+
+/** Wraps whatever a native call threw (an Error with a `code`) into our hierarchy. */
+export function fromNative(err: unknown): ProcessError {
+  if (err instanceof ProcessError) return err;
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e.code === "string" ? (e.code as ErrorCode) : ErrorCodes.PROCESS;
+  const message = typeof e.message === "string" ? e.message : String(err);
+  if (code.startsWith("ERR_SHM_")) return new SharedMemoryError(message, { code, cause: err });
+  if (code === ErrorCodes.INVALID_ARG_TYPE || code === ErrorCodes.INVALID_ARG_VALUE || code === ErrorCodes.OUT_OF_RANGE) {
+    return new ArgumentError(message, code, err);
+  }
+  return new ProcessError(message, { code, cause: err });
+}

@@ -1,0 +1,16 @@
+// multiproc: Python's multiprocessing for Node.js. Everything public is exported from here.
+import { availableParallelism } from "node:os";
+
+export * from "./errors.js";
+export { AbortError } from "./abort.js";
+export type { StartMethod } from "./backends/backend.js";
+export { getContext, getAllStartMethods, getStartMethod, setStartMethod, type Context } from "./context.js";
+export { Process, activeChildren, type ProcessOptions, type Target } from "./process.js";
+export { currentProcess, parentProcess, isMainProcess, type ProcessInfo, type ParentInfo } from "./runtime.js";
+export { fromModule } from "./target.js";
+export { SharedMemory, type SharedMemoryOptions } from "./shared/shared-memory.js";
+
+/** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
+export function cpuCount(): number {
+  return availableParallelism();
+}

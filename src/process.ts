@@ -1,0 +1,201 @@
+// Process: run a target in another process or thread, with CPython's lifecycle and exit codes.
+import type { Backend, ChildHandle, StartMethod } from "./backends/backend.js";
+import { ArgumentError, ErrorCodes, StateError } from "./errors.js";
+import { checkNotBootstrapping, getIdentity, nextChildIdentity } from "./runtime.js";
+import { describeTarget, type TargetDescriptor } from "./target.js";
+import { checkOptions, checkTimeout, describe } from "./validate.js";
+import { backendFor, defaultStartMethod } from "./backends/registry.js";
+
+/** A function that can run in a child: its arguments are `A`, its result is ignored. */
+export type Target<A extends unknown[]> = (...args: A) => unknown;
+
+export interface ProcessOptions<A extends unknown[]> {
+  target: Target<A>;
+  /** Arguments; multiproc objects (queues, locks, segments, ...) in here work in the child. */
+  args?: A;
+  name?: string;
+  /** A daemon child is killed when its parent exits; the parent does not wait for it. */
+  daemon?: boolean;
+}
+
+const live = new Set<Process<unknown[]>>();
+
+export class Process<A extends unknown[] = unknown[]> {
+  /** The start method; subclasses made by a context pin it. */
+  protected static startMethod: StartMethod | undefined = undefined;
+
+  name: string;
+  #daemon: boolean;
+  readonly #target: TargetDescriptor;
+  readonly #args: A;
+  #child: ChildHandle | undefined;
+  #exitCode: number | null = null;
+  #closed = false;
+  #method: StartMethod | undefined;
+
+  constructor(options: ProcessOptions<A>) {
+    const opts = checkOptions(options) as Partial<ProcessOptions<A>>;
+    this.#target = describeTarget(opts.target, "target");
+    const args = opts.args ?? ([] as unknown as A);
+    if (!Array.isArray(args)) {
+      throw new ArgumentError(`args must be an array, got ${describe(args)}`, ErrorCodes.INVALID_ARG_TYPE);
+    }
+    this.#args = args;
+    if (opts.name !== undefined && typeof opts.name !== "string") {
+      throw new ArgumentError(`name must be a string, got ${describe(opts.name)}`, ErrorCodes.INVALID_ARG_TYPE);
+    }
+    this.name = opts.name ?? "";
+    this.#daemon = opts.daemon ?? getIdentity().daemon;
+    this.#method = (new.target as typeof Process).startMethod;
+  }
+
+  #checkClosed(): void {
+    if (this.#closed) throw new StateError("process object is closed", { code: ErrorCodes.CLOSED });
+  }
+
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+
+  set daemon(value: boolean) {
+    if (this.#child !== undefined) {
+      throw new StateError("cannot set daemon on a process that has started", { code: ErrorCodes.ALREADY_STARTED });
+    }
+    this.#daemon = Boolean(value);
+  }
+
+  /** The child's pid once started (the parent's own pid for a thread child), else null. */
+  get pid(): number | null {
+    this.#checkClosed();
+    return this.#child?.pid ?? null;
+  }
+
+  /** Worker thread id for thread children; 0 for process children; null before start. */
+  get threadId(): number | null {
+    return this.#child?.threadId ?? null;
+  }
+
+  /** null while running (or not started), 0 ok, 1 uncaught error, N from exit(N), -signal if killed. */
+  get exitCode(): number | null {
+    this.#checkClosed();
+    return this.#exitCode;
+  }
+
+  /** The start method this process runs (or will run) under. */
+  get startMethod(): StartMethod {
+    return this.#method ?? defaultStartMethod();
+  }
+
+  start(): void {
+    this.#checkClosed();
+    if (this.#child !== undefined) {
+      throw new StateError("cannot start a process twice", { code: ErrorCodes.ALREADY_STARTED });
+    }
+    checkNotBootstrapping();
+    const me = getIdentity();
+    if (me.daemon) {
+      throw new StateError("daemonic processes are not allowed to have children", { code: ErrorCodes.ALREADY_STARTED });
+    }
+    const { name, ident } = nextChildIdentity();
+    if (this.name === "") this.name = name;
+    const backend: Backend = backendFor(this.startMethod);
+    const child = backend.start({
+      target: this.#target,
+      args: this.#args,
+      identity: {
+        name: this.name,
+        ident,
+        daemon: this.#daemon,
+        authkey: me.authkey,
+        parent: { name: me.name, pid: process.pid },
+        kind: backend.method,
+      },
+    });
+    this.#child = child;
+    live.add(this as Process<unknown[]>);
+    if (this.#daemon) child.setRef(false);
+    void child.exited.then((code) => {
+      this.#exitCode = code;
+      live.delete(this as Process<unknown[]>);
+    });
+  }
+
+  isAlive(): boolean {
+    this.#checkClosed();
+    return this.#child !== undefined && this.#exitCode === null;
+  }
+
+  /**
+   * Waits for the child to end. With a timeout, resolves after at most that many milliseconds
+   * whether or not it ended (check exitCode), as in Python.
+   */
+  async join(options: { timeout?: number } = {}): Promise<void> {
+    this.#checkClosed();
+    const timeout = checkTimeout(checkOptions(options).timeout);
+    const child = this.#child;
+    if (child === undefined) throw new StateError("can only join a started process", { code: ErrorCodes.NOT_STARTED });
+    if (this.#exitCode !== null) return;
+    if (timeout === undefined) {
+      await child.exited;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([child.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+    clearTimeout(timer);
+  }
+
+  /** SIGTERM (exit code -15). */
+  terminate(): void {
+    this.#checkClosed();
+    if (this.#exitCode === null) this.#child?.terminate();
+  }
+
+  /** SIGKILL (exit code -9). */
+  kill(): void {
+    this.#checkClosed();
+    if (this.#exitCode === null) this.#child?.kill();
+  }
+
+  /** Releases the object; throws if the child is still running. */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#child !== undefined && this.#exitCode === null) {
+      throw new StateError("cannot close a process while it is still running; join or terminate it first", {
+        code: ErrorCodes.INVALID_ARG_VALUE,
+      });
+    }
+    this.#closed = true;
+  }
+
+  toString(): string {
+    const state = this.#closed ? "closed" : this.#child === undefined ? "initial" : this.#exitCode === null ? "started" : `stopped exitcode=${this.#exitCode}`;
+    return `<Process name='${this.name}' ${state}${this.#daemon ? " daemon" : ""}>`;
+  }
+}
+
+/** The children of this process that are still running. */
+export function activeChildren(): Process<unknown[]>[] {
+  return [...live];
+}
+
+/** Waits for every non-daemon child; used before a child exits, as CPython does. */
+export async function joinChildren(): Promise<void> {
+  while (true) {
+    const waiting = [...live].filter((p) => !p.daemon);
+    if (waiting.length === 0) return;
+    await Promise.all(waiting.map((p) => p.join()));
+  }
+}
+
+// Daemon children die with their parent: on a normal exit here, and by PR_SET_PDEATHSIG on a crash.
+process.on("exit", () => {
+  for (const p of live) {
+    if (p.daemon) {
+      try {
+        p.terminate();
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+});

@@ -1,0 +1,115 @@
+// Who this process (or thread) is: the state behind currentProcess(), parentProcess() and
+// isMainProcess(), set by the child bootstrap before any user module is imported.
+import { randomBytes } from "node:crypto";
+import { isMainThread, threadId } from "node:worker_threads";
+import { ErrorCodes, StateError } from "./errors.js";
+
+export interface Identity {
+  name: string;
+  /** Python's _identity: the path of child counters from the main process ([] there). */
+  ident: number[];
+  daemon: boolean;
+  /** Inherited by children; the default authkey of managers and listeners. */
+  authkey: Buffer;
+  parent: { name: string; pid: number } | null;
+  kind: "main" | "process" | "thread";
+}
+
+let identity: Identity = {
+  name: "MainProcess",
+  ident: [],
+  daemon: false,
+  authkey: randomBytes(32),
+  parent: null,
+  kind: "main",
+};
+let bootstrapping = false;
+let childCounter = 0;
+
+export function setIdentity(next: Identity): void {
+  identity = next;
+}
+
+export function getIdentity(): Identity {
+  return identity;
+}
+
+export function setBootstrapping(value: boolean): void {
+  bootstrapping = value;
+}
+
+/** The next child's name and identity, like CPython ("Process-1", "Process-1:2", ...). */
+export function nextChildIdentity(prefix = "Process"): { name: string; ident: number[] } {
+  childCounter += 1;
+  const ident = [...identity.ident, childCounter];
+  return { name: `${prefix}-${ident.join(":")}`, ident };
+}
+
+/**
+ * Refuses to start processes while this child is still importing its target's module: an
+ * unguarded main module would otherwise start children of its own, which would do the same.
+ */
+export function checkNotBootstrapping(): void {
+  if (!bootstrapping) return;
+  throw new StateError(
+    "an attempt was made to start a new process or pool while this child was still importing the module " +
+      "that defines its target. The main module probably starts processes at top level: guard that code with " +
+      "`if (isMainProcess()) { ... }`, the twin of Python's `if __name__ == \"__main__\":`.",
+    { code: ErrorCodes.BOOTSTRAP },
+  );
+}
+
+/**
+ * False in every process or thread started by multiproc, true in the program's main process.
+ * The twin of Python's `if __name__ == "__main__":` guard.
+ */
+export function isMainProcess(): boolean {
+  return identity.kind === "main" && isMainThread;
+}
+
+/** What currentProcess() and parentProcess() describe. */
+export interface ProcessInfo {
+  readonly name: string;
+  readonly pid: number;
+  /** The worker thread's id for thread children, 0 in a process's main thread. */
+  readonly threadId: number;
+  readonly daemon: boolean;
+  readonly ident: readonly number[];
+  readonly authkey: Buffer;
+}
+
+/** Describes the process (or thread) this code runs in. */
+export function currentProcess(): ProcessInfo {
+  return {
+    name: identity.name,
+    pid: process.pid,
+    threadId,
+    daemon: identity.daemon,
+    ident: identity.ident,
+    authkey: identity.authkey,
+  };
+}
+
+export interface ParentInfo {
+  readonly name: string;
+  readonly pid: number;
+  isAlive(): boolean;
+}
+
+/** The parent of this process or thread; null in the main process. */
+export function parentProcess(): ParentInfo | null {
+  const parent = identity.parent;
+  if (parent === null) return null;
+  return {
+    name: parent.name,
+    pid: parent.pid,
+    isAlive() {
+      try {
+        process.kill(parent.pid, 0);
+        return true;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM";
+      }
+    },
+  };
+}

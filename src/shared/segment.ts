@@ -1,0 +1,148 @@
+// Named shared-memory segments, the one memory every primitive is built on.
+// With the addon a segment is a POSIX shm object (/dev/shm/NAME) mapped as a SharedArrayBuffer,
+// so any process may attach to it by name. Without the addon (thread context only) it is a plain
+// SharedArrayBuffer that travels to worker threads by reference.
+import { randomBytes } from "node:crypto";
+import { ArgumentError, ErrorCodes, fromNative, SharedMemoryError } from "../errors.js";
+import { native, requireNative } from "../native/binding.js";
+import { track, untrack } from "./tracker.js";
+
+export interface Segment {
+  /** The POSIX name, with its leading slash. */
+  readonly name: string;
+  readonly size: number;
+  readonly buffer: SharedArrayBuffer;
+  /** True when this is a process-local SharedArrayBuffer (no addon): it cannot cross processes. */
+  readonly local: boolean;
+}
+
+/** What a segment reduces to when it is sent to another process or thread. */
+export interface SegmentHandle {
+  name: string;
+  size: number;
+  /** Only on thread transports (postMessage shares it); required when the addon is missing. */
+  buffer?: SharedArrayBuffer;
+}
+
+// Process-local segments made without the addon, so that a name can still be attached to.
+const localSegments = new Map<string, SharedArrayBuffer>();
+
+const MAX_NAME = 255;
+
+/** Checks a user-given name and returns it with exactly one leading slash, like CPython. */
+export function normalizeName(name: unknown): string {
+  if (typeof name !== "string") {
+    throw new ArgumentError(`name must be a string, got ${typeof name}`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  const bare = name.startsWith("/") ? name.slice(1) : name;
+  if (bare.length === 0 || bare.length > MAX_NAME - 1 || bare.includes("/") || bare.includes("\0")) {
+    throw new ArgumentError(
+      `name must be 1 to ${MAX_NAME - 1} characters with no '/' or NUL inside (a leading '/' is allowed), got ${JSON.stringify(name)}`,
+      ErrorCodes.INVALID_ARG_VALUE,
+    );
+  }
+  return "/" + bare;
+}
+
+export function checkSize(size: unknown): number {
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size <= 0) {
+    throw new ArgumentError(`size must be a positive integer number of bytes, got ${String(size)}`, ErrorCodes.INVALID_ARG_VALUE);
+  }
+  return size;
+}
+
+/** A fresh random name: CPython's style ("/psm_" + 8 hex digits) for user segments. */
+export function randomName(prefix = "/psm_", bytes = 4): string {
+  return prefix + randomBytes(bytes).toString("hex");
+}
+
+export interface CreateOptions {
+  /** Without a name, a random one is drawn (and redrawn on collision). */
+  name?: string | undefined;
+  /** Prefix for drawn names; internal segments use "/mp_". */
+  prefix?: string;
+  /** Register with the resource tracker (default), so a crash cannot leak the segment. */
+  track?: boolean;
+}
+
+export function createSegment(size: number, options: CreateOptions = {}): Segment {
+  checkSize(size);
+  const binding = native();
+  if (binding === null) {
+    const name = options.name === undefined ? randomName(options.prefix ?? "/psm_", 8) : normalizeName(options.name);
+    if (localSegments.has(name)) {
+      throw new SharedMemoryError(`shared memory '${name}' already exists`, { code: "ERR_SHM_EXISTS" });
+    }
+    const buffer = new SharedArrayBuffer(size);
+    localSegments.set(name, buffer);
+    return { name, size, buffer, local: true };
+  }
+  for (let attempt = 0; ; attempt++) {
+    const name = options.name === undefined ? randomName(options.prefix ?? "/psm_", options.prefix === undefined ? 4 : 8) : normalizeName(options.name);
+    try {
+      const buffer = binding.shmCreate(name, size);
+      if (options.track ?? true) track(name);
+      return { name, size, buffer, local: false };
+    } catch (err) {
+      const e = fromNative(err);
+      // A drawn name that collides is drawn again; a name the user chose is their error.
+      if (e.code === "ERR_SHM_EXISTS" && options.name === undefined && attempt < 16) continue;
+      throw e;
+    }
+  }
+}
+
+export function attachSegment(name: string): Segment {
+  const full = normalizeName(name);
+  const binding = native();
+  if (binding === null) {
+    const buffer = localSegments.get(full);
+    if (buffer === undefined) {
+      throw new SharedMemoryError(`no shared memory named '${full}' in this process (cross-process attach needs the native addon)`, {
+        code: "ERR_SHM_NOT_FOUND",
+      });
+    }
+    return { name: full, size: buffer.byteLength, buffer, local: true };
+  }
+  try {
+    const buffer = binding.shmAttach(full);
+    return { name: full, size: buffer.byteLength, buffer, local: false };
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
+
+/** Removes the name (mappings stay valid) and forgets it in the tracker. */
+export function unlinkSegment(name: string): void {
+  const full = normalizeName(name);
+  const binding = native();
+  if (binding === null) {
+    if (!localSegments.delete(full)) {
+      throw new SharedMemoryError(`no shared memory named '${full}'`, { code: "ERR_SHM_NOT_FOUND" });
+    }
+    return;
+  }
+  try {
+    binding.shmUnlink(full);
+  } catch (err) {
+    throw fromNative(err);
+  } finally {
+    untrack(full);
+  }
+}
+
+export function segmentHandle(segment: Segment, thread: boolean): SegmentHandle {
+  const handle: SegmentHandle = { name: segment.name, size: segment.size };
+  if (thread || segment.local) handle.buffer = segment.buffer;
+  return handle;
+}
+
+export function segmentFromHandle(handle: SegmentHandle): Segment {
+  if (handle.buffer !== undefined) {
+    const local = native() === null;
+    if (local && !localSegments.has(handle.name)) localSegments.set(handle.name, handle.buffer);
+    return { name: handle.name, size: handle.size, buffer: handle.buffer, local };
+  }
+  if (native() === null) requireNative("Receiving shared memory from another process");
+  return attachSegment(handle.name);
+}

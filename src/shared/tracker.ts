@@ -1,0 +1,66 @@
+// Client side of the resource tracker (the server is backends/entry/tracker.ts).
+//
+// Like CPython's resource_tracker: one tracker process per program tree reads a pipe whose write
+// end every process of the tree holds. Each line registers or forgets a named segment. When the
+// last writer is gone (normal exit or SIGKILL alike: the kernel closes the descriptors), the
+// tracker reads EOF and unlinks whatever is still registered. Lines are shorter than PIPE_BUF,
+// so writes from different processes never interleave, and writeSync means a segment is
+// registered before its creator can die.
+import { spawn } from "node:child_process";
+import { closeSync, writeSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { native } from "../native/binding.js";
+
+export const TRACKER_FD_ENV = "MULTIPROC_TRACKER_FD";
+const entry = fileURLToPath(new URL("../backends/entry/tracker.js", import.meta.url));
+
+let fd: number | undefined;
+let broken = false;
+
+function inheritedFd(): number | undefined {
+  const text = process.env[TRACKER_FD_ENV];
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  return Number(text);
+}
+
+/**
+ * The write end of the tracker's pipe, starting a tracker if this process has none yet.
+ * Undefined without the addon (no named segments exist then).
+ */
+export function ensureTracker(): number | undefined {
+  if (fd !== undefined) return fd;
+  const binding = native();
+  if (binding === null) return undefined;
+  fd = inheritedFd();
+  if (fd !== undefined) return fd;
+  const [readEnd, writeEnd] = binding.pipe();
+  const child = spawn(process.execPath, [entry], {
+    stdio: [readEnd, "ignore", "inherit"],
+    env: { ...process.env, [TRACKER_FD_ENV]: "" },
+  });
+  child.unref();
+  closeSync(readEnd);
+  fd = writeEnd;
+  // Worker threads read this to share the same tracker.
+  process.env[TRACKER_FD_ENV] = String(fd);
+  return fd;
+}
+
+function send(op: "REG" | "UNREG", name: string): void {
+  const target = ensureTracker();
+  if (target === undefined || broken) return;
+  try {
+    writeSync(target, JSON.stringify([op, name]) + "\n");
+  } catch {
+    // The tracker is gone (EPIPE): nothing to tell; the segment will need an explicit unlink.
+    broken = true;
+  }
+}
+
+export function track(name: string): void {
+  send("REG", name);
+}
+
+export function untrack(name: string): void {
+  send("UNREG", name);
+}

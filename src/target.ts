@@ -1,0 +1,174 @@
+// Where code runs: how the parent describes a target function so that a child can find it again.
+//
+// Three forms, in order of preference (SPEC "Where code runs"):
+//  1. a function exported from an ES module: the child imports that module and picks the export
+//     whose name and source match (its top-level code runs again there, like Python's spawn);
+//  2. fromModule<typeof import("./m.js")>(url).fn: an explicit module + export reference;
+//  3. a self-contained function literal, sent as source and rebuilt in the child.
+//
+// The defining module of a function is found with node:inspector ([[FunctionLocation]] ->
+// scriptId -> URL). We never import() the caller's module here: a module that is still evaluating
+// (top-level await in the main script) would deadlock that import (NOTES, "Locating a user's
+// function"). The child, where the main module is not evaluating, does the importing.
+import { Session } from "node:inspector";
+import { ArgumentError, ErrorCodes } from "./errors.js";
+import { describe } from "./validate.js";
+
+export type TargetDescriptor =
+  | { kind: "export"; url: string; name: string }
+  | { kind: "function"; name: string; source: string; url: string | undefined };
+
+const kModuleRef = Symbol.for("multiproc.moduleRef");
+
+interface ModuleRef {
+  url: string;
+  name: string;
+}
+
+type AnyFunction = (...args: never[]) => unknown;
+
+/**
+ * A typed reference to a module's exports for use as targets (form 2):
+ * `const tasks = fromModule<typeof import("./tasks.js")>(new URL("./tasks.js", import.meta.url))`,
+ * then `pool.map(tasks.square, xs)`. Nothing is imported here; the child imports the module.
+ */
+export function fromModule<T extends object>(url: URL | string): T {
+  const href = moduleHref(url);
+  const cache = new Map<string, AnyFunction>();
+  return new Proxy({} as T, {
+    get(_target, prop) {
+      if (typeof prop !== "string") return undefined;
+      if (prop === "then") return undefined; // not a thenable: `await fromModule(...)` stays sane
+      let stub = cache.get(prop);
+      if (stub === undefined) {
+        const ref: ModuleRef = { url: href, name: prop };
+        stub = Object.assign(
+          () => {
+            throw new ArgumentError(
+              `${prop} from ${href} is a reference for other processes; pass it to a Process or Pool instead of calling it here`,
+              ErrorCodes.INVALID_ARG_VALUE,
+            );
+          },
+          { [kModuleRef]: ref },
+        );
+        Object.defineProperty(stub, "name", { value: prop });
+        cache.set(prop, stub);
+      }
+      return stub;
+    },
+  });
+}
+
+function moduleHref(url: URL | string): string {
+  if (url instanceof URL) return url.href;
+  if (typeof url !== "string") {
+    throw new ArgumentError(`url must be a URL or a string, got ${describe(url)}`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  if (url.startsWith("/")) return new URL("file://" + url).href;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return new URL(url).href;
+  throw new ArgumentError(
+    `fromModule needs an absolute path or URL, got '${url}'; write new URL("${url}", import.meta.url)`,
+    ErrorCodes.INVALID_ARG_VALUE,
+  );
+}
+
+const described = new WeakMap<AnyFunction, TargetDescriptor>();
+
+/** Describes `fn` for a child. Throws at the call for anything that can never work. */
+export function describeTarget(fn: unknown, what = "target"): TargetDescriptor {
+  if (typeof fn !== "function") {
+    throw new ArgumentError(`${what} must be a function, got ${describe(fn)}`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  const f = fn as AnyFunction;
+  const cached = described.get(f);
+  if (cached !== undefined) return cached;
+  const ref = (f as unknown as Record<symbol, ModuleRef | undefined>)[kModuleRef];
+  if (ref !== undefined) {
+    const d: TargetDescriptor = { kind: "export", url: ref.url, name: ref.name };
+    described.set(f, d);
+    return d;
+  }
+  const source = Function.prototype.toString.call(f);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+    const kind = f.name.startsWith("bound ") ? "a bound function" : "a built-in function";
+    throw new ArgumentError(
+      `${what} '${f.name}' is ${kind}, which cannot be located in another process; wrap it in an exported function`,
+      ErrorCodes.TARGET_NOT_FOUND,
+    );
+  }
+  if (/^class[\s{]/.test(source)) {
+    throw new ArgumentError(`${what} '${f.name}' is a class; pass a function`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  const d: TargetDescriptor = { kind: "function", name: f.name, source, url: functionUrl(f) };
+  described.set(f, d);
+  return d;
+}
+
+/** The URL of the module that defines `fn`, when it came from a file module. */
+function functionUrl(fn: AnyFunction): string | undefined {
+  try {
+    const url = inspectorUrl(fn);
+    return url !== undefined && /^(file|data):/.test(url) ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let session: Session | undefined;
+const scriptUrls = new Map<string, string>();
+const STASH = "__multiproc_locate__";
+
+interface InspectorReply {
+  result?: { objectId?: string };
+  internalProperties?: { name: string; value?: { value?: { scriptId?: string } } }[];
+}
+
+function post(method: string, params: object): InspectorReply {
+  let reply: InspectorReply | undefined;
+  let failure: unknown;
+  session!.post(method, params, (err, result) => {
+    failure = err;
+    reply = result as InspectorReply;
+  });
+  // node:inspector answers in-thread sessions synchronously; anything else is a failure here.
+  if (failure !== undefined && failure !== null) throw failure;
+  if (reply === undefined) throw new Error(`no synchronous reply to ${method}`);
+  return reply;
+}
+
+function refreshScripts(): void {
+  const onParsed = (message: { params: { scriptId: string; url: string } }) => {
+    scriptUrls.set(message.params.scriptId, message.params.url);
+  };
+  session!.on("Debugger.scriptParsed", onParsed);
+  try {
+    // Enabling the debugger replays scriptParsed for every script loaded so far.
+    post("Debugger.enable", {});
+    post("Debugger.disable", {});
+  } finally {
+    session!.off("Debugger.scriptParsed", onParsed);
+  }
+}
+
+function inspectorUrl(fn: AnyFunction): string | undefined {
+  if (session === undefined) {
+    session = new Session();
+    session.connect();
+  }
+  const g = globalThis as Record<string, unknown>;
+  g[STASH] = fn;
+  try {
+    const evaluated = post("Runtime.evaluate", { expression: `globalThis.${STASH}`, objectGroup: "multiproc" });
+    const objectId = evaluated.result?.objectId;
+    if (objectId === undefined) return undefined;
+    const props = post("Runtime.getProperties", { objectId, ownProperties: true });
+    const location = props.internalProperties?.find((p) => p.name === "[[FunctionLocation]]");
+    const scriptId = location?.value?.value?.scriptId;
+    if (scriptId === undefined) return undefined;
+    if (!scriptUrls.has(scriptId)) refreshScripts();
+    return scriptUrls.get(scriptId);
+  } finally {
+    delete g[STASH];
+    post("Runtime.releaseObjectGroup", { objectGroup: "multiproc" });
+  }
+}

@@ -1,0 +1,196 @@
+// Passing live objects: any multiproc object (segment, queue, lock, pipe end, proxy, ...) found in
+// a message, at any depth, is reduced to a small handle on the way out and rebuilt on the way in.
+// This is the one mechanism for Process args, queue items, pipe messages and pool tasks.
+//
+// A class takes part by implementing [kReduce] and registering a reviver under the same type name
+// (registerHandleType). Containers are copied only when something inside them was reduced, so
+// plain data costs one walk and no allocation.
+import { ArgumentError, ErrorCodes } from "../errors.js";
+
+export const kReduce = Symbol.for("multiproc.reduce");
+const TAG = "__multiproc_handle__";
+
+/** How the message travels: "bytes" (another process) or "thread" (postMessage: SABs are shared). */
+export type Transport = "bytes" | "thread";
+
+export interface Reduced {
+  type: string;
+  state: unknown;
+}
+
+export interface Reducible {
+  [kReduce](transport: Transport): Reduced;
+}
+
+type Reviver = (state: unknown) => unknown;
+const revivers = new Map<string, Reviver>();
+
+export function registerHandleType(type: string, revive: Reviver): void {
+  revivers.set(type, revive);
+}
+
+function isReducible(value: object): value is Reducible {
+  return typeof (value as Partial<Reducible>)[kReduce] === "function";
+}
+
+function isPlainContainer(value: object): boolean {
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null || value instanceof Map || value instanceof Set;
+}
+
+interface Walk {
+  transport: Transport;
+  seen: Map<object, unknown>;
+  found: boolean;
+}
+
+function reduceValue(value: unknown, walk: Walk): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return value;
+  const known = walk.seen.get(value);
+  if (known !== undefined) return known;
+  if (isReducible(value)) {
+    walk.found = true;
+    const reduced = value[kReduce](walk.transport);
+    const marker = { [TAG]: reduced.type, state: reduceValue(reduced.state, walk) };
+    walk.seen.set(value, marker);
+    return marker;
+  }
+  if (value instanceof Error) {
+    walk.found = true;
+    const marker = { [TAG]: "error", state: reduceValue(errorState(value), walk) };
+    walk.seen.set(value, marker);
+    return marker;
+  }
+  if (!isPlainContainer(value)) return value;
+  // Mark before descending so cycles end; a container is replaced only if a child changed.
+  walk.seen.set(value, value);
+  let out: unknown = value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const r = reduceValue(item, walk);
+      if (r !== item) {
+        if (out === value) out = value.slice();
+        (out as unknown[])[i] = r;
+      }
+    }
+  } else if (value instanceof Map) {
+    let changed = false;
+    const entries: [unknown, unknown][] = [];
+    for (const [k, v] of value) {
+      const rk = reduceValue(k, walk);
+      const rv = reduceValue(v, walk);
+      changed ||= rk !== k || rv !== v;
+      entries.push([rk, rv]);
+    }
+    if (changed) out = new Map(entries);
+  } else if (value instanceof Set) {
+    let changed = false;
+    const items: unknown[] = [];
+    for (const v of value) {
+      const r = reduceValue(v, walk);
+      changed ||= r !== v;
+      items.push(r);
+    }
+    if (changed) out = new Set(items);
+  } else {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const item = record[key];
+      const r = reduceValue(item, walk);
+      if (r !== item) {
+        if (out === value) out = { ...record };
+        (out as Record<string, unknown>)[key] = r;
+      }
+    }
+  }
+  walk.seen.set(value, out);
+  return out;
+}
+
+/** Replaces multiproc objects and Errors by handles. `found` says whether anything was replaced. */
+export function reduce(value: unknown, transport: Transport): { value: unknown; found: boolean } {
+  const walk: Walk = { transport, seen: new Map(), found: false };
+  const out = reduceValue(value, walk);
+  return { value: out, found: walk.found };
+}
+
+function reviveValue(value: unknown, seen: Set<object>): unknown {
+  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
+  if (seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = reviveValue(value[i], seen);
+    return value;
+  }
+  if (value instanceof Map) {
+    const entries = [...value].map(([k, v]) => [reviveValue(k, seen), reviveValue(v, seen)] as const);
+    value.clear();
+    for (const [k, v] of entries) value.set(k, v);
+    return value;
+  }
+  if (value instanceof Set) {
+    const items = [...value].map((v) => reviveValue(v, seen));
+    value.clear();
+    for (const v of items) value.add(v);
+    return value;
+  }
+  const record = value as Record<string, unknown>;
+  const type = record[TAG];
+  if (typeof type === "string") {
+    const revive = revivers.get(type);
+    if (revive === undefined) {
+      throw new ArgumentError(`received a multiproc object of unknown type '${type}'`, ErrorCodes.UNSERIALIZABLE);
+    }
+    return revive(reviveValue(record.state, seen));
+  }
+  for (const key of Object.keys(record)) record[key] = reviveValue(record[key], seen);
+  return value;
+}
+
+/** Rebuilds the objects `reduce` replaced; works in place on freshly deserialised data. */
+export function revive(value: unknown): unknown {
+  return reviveValue(value, new Set());
+}
+
+// Errors keep their class name, message, stack, code and own fields (V8's clone keeps only some).
+interface ErrorState {
+  name: string;
+  message: string;
+  stack: string | undefined;
+  cause?: unknown;
+  props: Record<string, unknown>;
+}
+
+function errorState(err: Error): ErrorState {
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(err)) {
+    const v = (err as unknown as Record<string, unknown>)[key];
+    if (typeof v !== "function" && typeof v !== "symbol") props[key] = v;
+  }
+  const state: ErrorState = { name: err.name, message: err.message, stack: err.stack, props };
+  if ("cause" in err) state.cause = err.cause;
+  return state;
+}
+
+const errorClasses: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+registerHandleType("error", (raw) => {
+  const state = raw as ErrorState;
+  const Ctor = errorClasses[state.name] ?? Error;
+  const err = new Ctor(state.message, "cause" in state ? { cause: state.cause } : undefined);
+  if (err.name !== state.name) Object.defineProperty(err, "name", { value: state.name, configurable: true, writable: true });
+  Object.assign(err, state.props);
+  if (state.stack !== undefined) Object.defineProperty(err, "stack", { value: state.stack, configurable: true, writable: true });
+  return err;
+});
