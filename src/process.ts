@@ -2,7 +2,7 @@
 import type { Backend, ChildHandle, StartMethod } from "./backends/backend.js";
 import { ArgumentError, ErrorCodes, StateError } from "./errors.js";
 import { checkNotBootstrapping, getIdentity, nextChildIdentity } from "./runtime.js";
-import { describeTarget, type TargetDescriptor } from "./target.js";
+import { describeTarget, resolveTarget } from "./target.js";
 import { checkOptions, checkTimeout, describe } from "./validate.js";
 import { backendFor, defaultStartMethod } from "./backends/registry.js";
 
@@ -26,7 +26,7 @@ export class Process<A extends unknown[] = unknown[]> {
 
   name: string;
   #daemon: boolean;
-  readonly #target: TargetDescriptor;
+  readonly #target: Target<A>;
   readonly #args: A;
   #child: ChildHandle | undefined;
   #exitCode: number | null = null;
@@ -35,7 +35,8 @@ export class Process<A extends unknown[] = unknown[]> {
 
   constructor(options: ProcessOptions<A>) {
     const opts = checkOptions(options) as Partial<ProcessOptions<A>>;
-    this.#target = describeTarget(opts.target, "target");
+    describeTarget(opts.target, "target");
+    this.#target = opts.target as Target<A>;
     const args = opts.args ?? ([] as unknown as A);
     if (!Array.isArray(args)) {
       throw new ArgumentError(`args must be an array, got ${describe(args)}`, ErrorCodes.INVALID_ARG_TYPE);
@@ -46,7 +47,7 @@ export class Process<A extends unknown[] = unknown[]> {
     }
     this.name = opts.name ?? "";
     this.#daemon = opts.daemon ?? getIdentity().daemon;
-    this.#method = (new.target as typeof Process).startMethod;
+    this.#method = (new.target).startMethod;
   }
 
   #checkClosed(): void {
@@ -100,7 +101,6 @@ export class Process<A extends unknown[] = unknown[]> {
     if (this.name === "") this.name = name;
     const backend: Backend = backendFor(this.startMethod);
     const child = backend.start({
-      target: this.#target,
       args: this.#args,
       identity: {
         name: this.name,
@@ -110,13 +110,13 @@ export class Process<A extends unknown[] = unknown[]> {
         parent: { name: me.name, pid: process.pid },
         kind: backend.method,
       },
-    });
+    }, resolveTarget(this.#target));
     this.#child = child;
-    live.add(this as Process<unknown[]>);
+    live.add(this as unknown as Process);
     if (this.#daemon) child.setRef(false);
     void child.exited.then((code) => {
       this.#exitCode = code;
-      live.delete(this as Process<unknown[]>);
+      live.delete(this as unknown as Process);
     });
   }
 

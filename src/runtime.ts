@@ -1,6 +1,7 @@
 // Who this process (or thread) is: the state behind currentProcess(), parentProcess() and
 // isMainProcess(), set by the child bootstrap before any user module is imported.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { isMainThread, threadId } from "node:worker_threads";
 import { ErrorCodes, StateError } from "./errors.js";
 
@@ -103,13 +104,18 @@ export function parentProcess(): ParentInfo | null {
   return {
     name: parent.name,
     pid: parent.pid,
-    isAlive() {
-      try {
-        process.kill(parent.pid, 0);
-        return true;
-      } catch (err) {
-        return (err as NodeJS.ErrnoException).code === "EPERM";
-      }
-    },
+    isAlive: () => pidAlive(parent.pid),
   };
+}
+
+/** Whether `pid` runs (a zombie, dead but not yet reaped, does not). Linux /proc based. */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The state follows the command name, which is in parentheses and may contain spaces.
+    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
 }

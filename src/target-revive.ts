@@ -58,6 +58,8 @@ function findExport(ns: Record<string, unknown>, name: string, source: string): 
 // function a harmless one so TypeScript run through tsx revives like compiled JavaScript.
 const keepName = <T>(fn: T): T => fn;
 
+// Rebuilding a function from its source is the point of target form 3, so eval is deliberate here.
+/* eslint-disable @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call */
 function compile(source: string, name: string): AnyFunction {
   try {
     return new Function("__name", `"use strict"; return (${source});`)(keepName) as AnyFunction;
@@ -70,6 +72,7 @@ function compile(source: string, name: string): AnyFunction {
   if (typeof method !== "function") throw new SyntaxError(`cannot rebuild '${name}' from its source`);
   return method as AnyFunction;
 }
+/* eslint-enable @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call */
 
 function notSelfContained(d: { name: string; url: string | undefined }, cause: unknown): ProcessError {
   const label = d.name === "" ? "an anonymous function" : `'${d.name}'`;

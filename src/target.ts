@@ -104,6 +104,47 @@ export function describeTarget(fn: unknown, what = "target"): TargetDescriptor {
   return d;
 }
 
+const resolved = new WeakMap<AnyFunction, Promise<TargetDescriptor>>();
+
+/**
+ * The final descriptor for a child. When the defining module has finished evaluating, its
+ * namespace tells whether `fn` is exported and under which name; then the child imports it only
+ * if it is (an inline function in a test file or a library must not re-run that module). A module
+ * still evaluating (the main script during top-level await) cannot be imported here without a
+ * deadlock: the race against setImmediate gives up on it and the child, where that module is not
+ * evaluating, looks for the function by source.
+ */
+export function resolveTarget(fn: unknown, what = "target"): Promise<TargetDescriptor> {
+  const d = describeTarget(fn, what);
+  const f = fn as AnyFunction;
+  let pending = resolved.get(f);
+  if (pending === undefined) {
+    pending = d.kind === "export" || d.url === undefined ? Promise.resolve(d) : lookUpExport(f, d);
+    resolved.set(f, pending);
+  }
+  return pending;
+}
+
+const EVALUATING = Symbol("evaluating");
+
+async function lookUpExport(fn: AnyFunction, d: Extract<TargetDescriptor, { kind: "function" }>): Promise<TargetDescriptor> {
+  const url = d.url!;
+  let ns: Record<string, unknown> | typeof EVALUATING;
+  try {
+    ns = await Promise.race([
+      import(url) as Promise<Record<string, unknown>>,
+      new Promise<typeof EVALUATING>((resolve) => setImmediate(resolve, EVALUATING)),
+    ]);
+  } catch {
+    return { ...d, url: undefined };
+  }
+  if (ns === EVALUATING) return d;
+  for (const [name, value] of Object.entries(ns)) {
+    if (value === fn) return { kind: "export", url, name };
+  }
+  return { ...d, url: undefined };
+}
+
 /** The URL of the module that defines `fn`, when it came from a file module. */
 function functionUrl(fn: AnyFunction): string | undefined {
   try {
@@ -128,10 +169,10 @@ function post(method: string, params: object): InspectorReply {
   let failure: unknown;
   session!.post(method, params, (err, result) => {
     failure = err;
-    reply = result as InspectorReply;
+    reply = result;
   });
   // node:inspector answers in-thread sessions synchronously; anything else is a failure here.
-  if (failure !== undefined && failure !== null) throw failure;
+  if (failure instanceof Error) throw failure;
   if (reply === undefined) throw new Error(`no synchronous reply to ${method}`);
   return reply;
 }

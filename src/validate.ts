@@ -3,11 +3,20 @@
 import { ArgumentError, ErrorCodes } from "./errors.js";
 
 export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "function") return "a function";
-  if (typeof value === "object") return `an instance of ${(value as object).constructor?.name ?? "Object"}`;
-  return `${typeof value} ${String(value)}`;
+  switch (typeof value) {
+    case "function":
+      return "a function";
+    case "object":
+      if (value === null) return "null";
+      if (Array.isArray(value)) return "an array";
+      return `an instance of ${value.constructor?.name ?? "Object"}`;
+    case "symbol":
+      return `a symbol ${value.toString()}`;
+    case "string":
+      return `the string ${JSON.stringify(value)}`;
+    default:
+      return `${typeof value} ${String(value)}`;
+  }
 }
 
 /** A timeout in milliseconds: undefined/null means none; otherwise a number >= 0. */

@@ -6,11 +6,15 @@ import type { TargetDescriptor } from "../target.js";
 
 export type StartMethod = "process" | "thread";
 
-/** Everything a child needs to become who it is and run its target. */
-export interface StartPayload {
-  target: TargetDescriptor;
+/** Who the child is and what it gets; serialised at start() so bad arguments fail there. */
+export interface ChildInit {
   args: unknown[];
   identity: Identity;
+}
+
+/** Everything a child needs to become who it is and run its target. */
+export interface StartPayload extends ChildInit {
+  target: TargetDescriptor;
 }
 
 export interface ChildHandle {
@@ -30,5 +34,9 @@ export interface ChildHandle {
 
 export interface Backend {
   readonly method: StartMethod;
-  start(payload: StartPayload): ChildHandle;
+  /**
+   * Starts a child now. `init` is serialised synchronously (an unsendable argument throws here,
+   * before anything starts); the target follows when resolved (see target.ts).
+   */
+  start(init: ChildInit, target: Promise<TargetDescriptor>): ChildHandle;
 }

@@ -4,9 +4,16 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
-import { ensureTracker, TRACKER_FD_ENV } from "../shared/tracker.js";
+import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { dumps } from "../transport/serialize.js";
-import type { Backend, ChildHandle, StartPayload } from "./backend.js";
+import type { TargetDescriptor } from "../target.js";
+import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+
+/** The one message a process child receives: its target, and its init serialised by dumps(). */
+export interface StartMessage {
+  target: TargetDescriptor;
+  init: Uint8Array;
+}
 
 const entry = fileURLToPath(new URL("./entry/process.js", import.meta.url));
 export const PARENT_PID_ENV = "MULTIPROC_PARENT_PID";
@@ -20,15 +27,15 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
 
 export const processBackend: Backend = {
   method: "process",
-  start(payload: StartPayload): ChildHandle {
+  start(init: ChildInit, target: Promise<TargetDescriptor>): ChildHandle {
     // Serialise first: an unsendable argument must fail before a process exists.
-    const message = dumps(payload);
+    const body = dumps(init);
     const trackerFd = ensureTracker();
     const stdio: (string | number)[] = ["ignore", "inherit", "inherit", "ipc"];
     const env: NodeJS.ProcessEnv = { ...process.env, [PARENT_PID_ENV]: String(process.pid) };
     if (trackerFd !== undefined) {
       stdio[TRACKER_SLOT] = trackerFd;
-      env[TRACKER_FD_ENV] = String(TRACKER_SLOT);
+      env[TRACKER_FD_ENV] = trackerEnvValue(TRACKER_SLOT);
     } else {
       delete env[TRACKER_FD_ENV];
     }
@@ -44,10 +51,14 @@ export const processBackend: Backend = {
         if (child.pid === undefined) resolve(1);
       });
     });
-    child.send(message, (err) => {
-      // The child died before reading its payload; 'exit' reports how.
-      void err;
-    });
+    void target.then(
+      (descriptor) => {
+        const message: StartMessage = { target: descriptor, init: body };
+        // A child that died before reading its payload reports through 'exit'.
+        if (child.connected) child.send(message, () => undefined);
+      },
+      () => child.kill("SIGKILL"),
+    );
     return {
       pid: child.pid ?? -1,
       threadId: 0,

@@ -2,26 +2,37 @@
 // but truly parallel). The payload travels by structured clone, so shared buffers are shared, not
 // copied. terminate()/kill() both stop the thread; exit codes follow the process rules (-15, -9).
 import { Worker } from "node:worker_threads";
-import { ensureTracker, TRACKER_FD_ENV } from "../shared/tracker.js";
-import { toThread } from "../transport/serialize.js";
-import type { Backend, ChildHandle, StartPayload } from "./backend.js";
+import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
+import { toThread, unsendable } from "../transport/serialize.js";
+import type { TargetDescriptor } from "../target.js";
+import type { Backend, ChildHandle, ChildInit } from "./backend.js";
 
 const entry = new URL("./entry/thread.js", import.meta.url);
 
 export const threadBackend: Backend = {
   method: "thread",
-  start(payload: StartPayload): ChildHandle {
-    const { value, found } = toThread(payload);
+  start(init: ChildInit, target: Promise<TargetDescriptor>): ChildHandle {
+    const { value, found } = toThread(init);
     const trackerFd = ensureTracker();
     const env: NodeJS.ProcessEnv = { ...process.env };
-    if (trackerFd !== undefined) env[TRACKER_FD_ENV] = String(trackerFd);
-    const worker = new Worker(entry, { workerData: { payload: value, found }, env });
+    if (trackerFd !== undefined) env[TRACKER_FD_ENV] = trackerEnvValue(trackerFd);
+    let worker: Worker;
+    try {
+      worker = new Worker(entry, { workerData: { init: value, found }, env });
+    } catch (err) {
+      if ((err as Error).name === "DataCloneError") throw unsendable(err);
+      throw err;
+    }
     let forced: number | undefined;
     const exited = new Promise<number>((resolve) => {
       worker.once("exit", (code) => resolve(forced ?? code));
       // Errors are printed by the entry itself; this only keeps 'error' from becoming uncaught.
       worker.on("error", () => undefined);
     });
+    void target.then(
+      (descriptor) => worker.postMessage(descriptor),
+      () => void worker.terminate(),
+    );
     const stop = (code: number) => {
       forced ??= code;
       void worker.terminate();

@@ -51,9 +51,14 @@ export function checkSize(size: unknown): number {
   return size;
 }
 
-/** A fresh random name: CPython's style ("/psm_" + 8 hex digits) for user segments. */
+/**
+ * A fresh random name: CPython's style ("/psm_" + 8 hex digits) for user segments. The
+ * MULTIPROC_SHM_PREFIX variable puts a tag in front of every drawn name (the test suite uses it to
+ * find exactly the segments its own run made).
+ */
 export function randomName(prefix = "/psm_", bytes = 4): string {
-  return prefix + randomBytes(bytes).toString("hex");
+  const tag = process.env.MULTIPROC_SHM_PREFIX ?? "";
+  return "/" + tag + prefix.slice(1) + randomBytes(bytes).toString("hex");
 }
 
 export interface CreateOptions {
@@ -132,6 +137,7 @@ export function unlinkSegment(name: string): void {
 }
 
 export function segmentHandle(segment: Segment, thread: boolean): SegmentHandle {
+  if (segment.local && !thread) requireNative("Sending shared memory to another process");
   const handle: SegmentHandle = { name: segment.name, size: segment.size };
   if (thread || segment.local) handle.buffer = segment.buffer;
   return handle;

@@ -72,13 +72,17 @@ export class SharedMemory implements Disposable {
 
   /** The shared bytes. Throws after close(). */
   get buf(): Uint8Array {
+    return this.#checkOpen();
+  }
+
+  #checkOpen(): Uint8Array {
     if (this.#buf === undefined) throw new StateError("the shared memory is closed", { code: ErrorCodes.CLOSED });
     return this.#buf;
   }
 
   /** The whole mapping as a SharedArrayBuffer (for Atomics and typed-array views). */
   get buffer(): SharedArrayBuffer {
-    this.buf;
+    this.#checkOpen();
     return this.#segment.buffer;
   }
 
@@ -101,7 +105,7 @@ export class SharedMemory implements Disposable {
   }
 
   [kReduce](transport: Transport): Reduced {
-    this.buf;
+    this.#checkOpen();
     return { type: "SharedMemory", state: segmentHandle(this.#segment, transport === "thread") };
   }
 

@@ -7,7 +7,7 @@
 // so writes from different processes never interleave, and writeSync means a segment is
 // registered before its creator can die.
 import { spawn } from "node:child_process";
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { native } from "../native/binding.js";
 
@@ -17,10 +17,26 @@ const entry = fileURLToPath(new URL("../backends/entry/tracker.js", import.meta.
 let fd: number | undefined;
 let broken = false;
 
+/**
+ * The value children get in MULTIPROC_TRACKER_FD: "fd:inode". The inode pins the pipe, because
+ * the variable can reach a program that did not inherit the descriptor (any spawn that copies
+ * process.env); such a program must start its own tracker, not write into whatever fd N is.
+ */
+export function trackerEnvValue(childFd: number): string {
+  return `${childFd}:${fstatSync(ensureTracker()!).ino}`;
+}
+
 function inheritedFd(): number | undefined {
-  const text = process.env[TRACKER_FD_ENV];
-  if (text === undefined || !/^\d+$/.test(text)) return undefined;
-  return Number(text);
+  const match = /^(\d+):(\d+)$/.exec(process.env[TRACKER_FD_ENV] ?? "");
+  if (match === null) return undefined;
+  const candidate = Number(match[1]);
+  try {
+    const stat = fstatSync(candidate);
+    if (stat.isFIFO() && String(stat.ino) === match[2]) return candidate;
+  } catch {
+    // Not open here.
+  }
+  return undefined;
 }
 
 /**
@@ -41,8 +57,8 @@ export function ensureTracker(): number | undefined {
   child.unref();
   closeSync(readEnd);
   fd = writeEnd;
-  // Worker threads read this to share the same tracker.
-  process.env[TRACKER_FD_ENV] = String(fd);
+  // Worker threads (same descriptor table) read this to share the same tracker.
+  process.env[TRACKER_FD_ENV] = `${fd}:${fstatSync(fd).ino}`;
   return fd;
 }
 

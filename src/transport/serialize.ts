@@ -5,7 +5,7 @@ import { DefaultDeserializer, DefaultSerializer } from "node:v8";
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { reduce, revive } from "./handles.js";
 
-function unsendable(err: unknown): ArgumentError {
+export function unsendable(err: unknown): ArgumentError {
   const detail = err instanceof Error ? err.message : String(err);
   return new ArgumentError(
     `this value cannot be sent to another process (${detail}); functions, symbols and class instances with private state cannot cross processes`,

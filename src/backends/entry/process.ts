@@ -3,8 +3,8 @@
 import { native } from "../../native/binding.js";
 import { TRACKER_FD_ENV } from "../../shared/tracker.js";
 import { loads } from "../../transport/serialize.js";
-import type { StartPayload } from "../backend.js";
-import { PARENT_PID_ENV } from "../child-process.js";
+import type { ChildInit } from "../backend.js";
+import { PARENT_PID_ENV, type StartMessage } from "../child-process.js";
 import { runChild } from "./run.js";
 
 const binding = native();
@@ -13,7 +13,7 @@ if (binding !== null) {
   // SIGKILL when the parent dies; if it died before the request took effect, go now.
   const ppid = binding.setParentDeathSignal(9);
   if (ppid !== parentPid) process.exit(1);
-  const trackerFd = Number(process.env[TRACKER_FD_ENV]);
+  const trackerFd = Number(process.env[TRACKER_FD_ENV]?.split(":")[0]);
   if (Number.isInteger(trackerFd) && trackerFd > 2) binding.setCloexec(trackerFd);
 } else {
   // Without the addon, poll the parent instead.
@@ -22,10 +22,10 @@ if (binding !== null) {
   }, 200).unref();
 }
 
-process.once("message", (message: Uint8Array) => {
+process.once("message", (message: StartMessage) => {
   process.channel?.unref();
-  const payload = loads(message) as StartPayload;
-  runChild(payload).then(
+  const init = loads(message.init) as ChildInit;
+  runChild({ ...init, target: message.target }).then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`multiproc: child bootstrap failed: ${String(err)}\n`);

@@ -12,7 +12,7 @@ function report(name: string, err: unknown): void {
   let cause = err instanceof Error ? err.cause : undefined;
   let detail = "";
   while (cause !== undefined && cause !== null) {
-    detail += `\nCaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`;
+    detail += `\nCaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : JSON.stringify(cause)}`;
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   process.stderr.write(`Process ${name}:\n${text}${detail}\n`);

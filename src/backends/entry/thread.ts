@@ -1,15 +1,19 @@
-// Entry of a "thread" child (a worker_threads Worker).
-import { workerData } from "node:worker_threads";
+// Entry of a "thread" child (a worker_threads Worker): its init comes as workerData, its target
+// as the first message.
+import { parentPort, workerData } from "node:worker_threads";
+import type { TargetDescriptor } from "../../target.js";
 import { fromThread } from "../../transport/serialize.js";
-import type { StartPayload } from "../backend.js";
+import type { ChildInit } from "../backend.js";
 import { runChild } from "./run.js";
 
-const data = workerData as { payload: unknown; found: boolean };
-const payload = fromThread(data.payload, data.found) as StartPayload;
-runChild(payload).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`multiproc: thread bootstrap failed: ${String(err)}\n`);
-    process.exit(1);
-  },
-);
+const data = workerData as { init: unknown; found: boolean };
+const init = fromThread(data.init, data.found) as ChildInit;
+parentPort!.once("message", (target: TargetDescriptor) => {
+  runChild({ ...init, target }).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`multiproc: thread bootstrap failed: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+});

@@ -1,0 +1,11 @@
+// Helpers shared by the examples. MULTIPROC_DEMO_SCALE shrinks the seeds' sleeps and work sizes
+// (the test suite runs every example at 0.05 to check what it prints without waiting).
+
+export function scaled(amount: number): number {
+  const factor = Number(process.env.MULTIPROC_DEMO_SCALE ?? "1");
+  return Number.isFinite(factor) && factor > 0 ? amount * factor : amount;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
