@@ -28,6 +28,7 @@ export const ErrorCodes = {
   UNKNOWN_CONTEXT: "ERR_UNKNOWN_CONTEXT",
   CONTEXT_ALREADY_SET: "ERR_CONTEXT_ALREADY_SET",
   ABORTED: "ERR_ABORTED",
+  BROKEN_PIPE: "ERR_BROKEN_PIPE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `ERR_SHM_${string}` | `ERR_${string}`;

@@ -138,7 +138,10 @@ class Environment {
   bool stopping = false;  // guarded by mutex
   std::mutex mutex;
 
-  static void Cleanup(void* arg) {
+  // Environment teardown (a worker thread exiting, or the main thread at exit). This is Node's
+  // *async* cleanup hook: our uv_async_t must finish closing before Node unloads the addon from a
+  // dying worker, or the close callback would run code that is no longer mapped.
+  static void Cleanup(void* arg, void (*done)(void*), void* done_arg) {
     Environment* env = static_cast<Environment*>(arg);
     {
       std::lock_guard<std::mutex> lock(env->mutex);
@@ -148,13 +151,26 @@ class Environment {
     for (auto& t : env->threads_) t->Join();
     for (auto& entry : env->pending_) delete entry.second;
     env->pending_.clear();
+    env->done_callback_ = done;
+    env->done_arg_ = done_arg;
+    node::RemoveEnvironmentCleanupHook(std::move(env->hook_));
     if (env->started_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&env->async_),
-               [](uv_handle_t* h) { delete static_cast<Environment*>(h->data); });
+      uv_close(reinterpret_cast<uv_handle_t*>(&env->async_), [](uv_handle_t* h) {
+        Environment* e = static_cast<Environment*>(h->data);
+        void (*cb)(void*) = e->done_callback_;
+        void* cb_arg = e->done_arg_;
+        delete e;
+        cb(cb_arg);
+      });
     } else {
       delete env;
+      done(done_arg);
     }
   }
+
+  node::AsyncCleanupHookHandle hook_;
+  void (*done_callback_)(void*) = nullptr;
+  void* done_arg_ = nullptr;
 
  private:
   static bool Probe() {
@@ -313,7 +329,7 @@ void InitWaiter(v8::Local<v8::Object> exports) {
   v8::Isolate* isolate = exports->GetIsolate();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   Environment* env = new Environment(isolate, context);
-  node::AddEnvironmentCleanupHook(isolate, Environment::Cleanup, env);
+  env->hook_ = node::AddEnvironmentCleanupHook(isolate, Environment::Cleanup, env);
   v8::Local<v8::External> data = v8::External::New(isolate, env);
   auto add = [&](const char* name, v8::FunctionCallback fn) {
     v8::Local<v8::Function> f =

@@ -1,0 +1,358 @@
+// A single-producer single-consumer byte ring in shared memory: the transport under Pipe and the
+// Pool's task dispatch. One writer and one reader at a time (each may be in any process).
+//
+// Layout (byte offsets from the ring's base, Int32 words):
+//   0    HEAD     bytes consumed (u32, wraps), written by the reader
+//   64   TAIL     bytes published (u32, wraps), written by the writer
+//   128  RSEQ     reader's doorbell: bumped when there is news for a sleeping reader
+//   132  WSEQ     writer's doorbell: bumped when there is news for a sleeping writer
+//   136  RSLEEP   1 while the reader sleeps (or is about to)
+//   140  WSLEEP   1 while the writer sleeps
+//   144  CLOSED   bit 0: writer closed, bit 1: reader closed
+//   148  CAPACITY data bytes (a power of two)
+//   256  data
+// HEAD and TAIL live on their own cache lines. Sleepers wait on a doorbell, never on HEAD/TAIL,
+// so a close (which changes no counter) still wakes them: with value-based waits a wake must come
+// with a change of the word slept on (docs/design.md).
+//
+// Frames are 4-byte aligned: a u32 header (length | flags), then the payload. A payload larger
+// than half the ring is split into fragments (MORE flag); one of LARGE_MESSAGE bytes or more goes
+// through a segment of its own (OUT_OF_LINE flag, payload = its name), so the reader maps it
+// instead of copying it through the ring.
+//
+// Crash safety: a writer that dies mid-frame never published it (TAIL moves after the bytes are
+// in place); a reader that dies mid-read never consumed it (HEAD moves after the copy).
+import { AbortError } from "../abort.js";
+import { EOFError, ErrorCodes, ProcessError, TimeoutError } from "../errors.js";
+import { waiter } from "../native/wait.js";
+import { attachSegment, createSegment, unlinkSegment } from "../shared/segment.js";
+
+const HEAD = 0;
+const TAIL = 16;
+const RSEQ = 32;
+const WSEQ = 33;
+const RSLEEP = 34;
+const WSLEEP = 35;
+const CLOSED = 36;
+const CAPACITY = 37;
+export const RING_HEADER_BYTES = 256;
+
+const WRITER_CLOSED = 1;
+const READER_CLOSED = 2;
+const MORE = 0x40000000;
+const OUT_OF_LINE = 0x20000000;
+const LENGTH_MASK = 0x1fffffff;
+export const LARGE_MESSAGE = 1 << 20;
+const SLICE_MS = 100;
+const SPINS = 200;
+
+/** Bytes a ring of `capacity` data bytes needs in its segment. */
+export function ringSize(capacity: number): number {
+  return RING_HEADER_BYTES + capacity;
+}
+
+/** Prepares a fresh ring at `offset` (zeroed memory). `capacity` must be a power of two >= 64. */
+export function initRing(buffer: SharedArrayBuffer, offset: number, capacity: number): void {
+  if (capacity < 64 || (capacity & (capacity - 1)) !== 0) throw new RangeError(`ring capacity must be a power of two >= 64, got ${capacity}`);
+  new Int32Array(buffer, offset, RING_HEADER_BYTES / 4)[CAPACITY] = capacity;
+}
+
+export interface WaitOptions {
+  /** Milliseconds; undefined waits as long as the peer lives. */
+  timeout?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Says whether the process on the other side is gone (checked every slice while waiting). */
+export type PeerGone = () => boolean;
+
+const noPeerCheck: PeerGone = () => false;
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+class RingBase {
+  protected readonly words: Int32Array;
+  protected readonly data: Uint8Array;
+  protected readonly data32: Int32Array;
+  protected readonly capacity: number;
+  protected readonly mask: number;
+
+  constructor(buffer: SharedArrayBuffer, offset: number, protected readonly peerGone: PeerGone = noPeerCheck) {
+    this.words = new Int32Array(buffer, offset, RING_HEADER_BYTES / 4);
+    this.capacity = this.words[CAPACITY]!;
+    this.mask = this.capacity - 1;
+    this.data = new Uint8Array(buffer, offset + RING_HEADER_BYTES, this.capacity);
+    this.data32 = new Int32Array(buffer, offset + RING_HEADER_BYTES, this.capacity / 4);
+  }
+
+  protected closedFlags(): number {
+    return Atomics.load(this.words, CLOSED);
+  }
+
+  protected ring(bell: number): void {
+    Atomics.add(this.words, bell, 1);
+    waiter().wake(this.words, bell, 1);
+  }
+
+  /** Closes this side and wakes the other. */
+  protected closeSide(flag: number): void {
+    Atomics.or(this.words, CLOSED, flag);
+    this.ring(RSEQ);
+    this.ring(WSEQ);
+  }
+
+  /**
+   * Sleeps on doorbell `bell` until `ready()` holds. Announces the sleep in `sleepFlag` first and
+   * re-checks, so a publisher either sees the flag or we see its update (all Atomics are SC).
+   * Returns false on timeout; throws AbortError, or `gone()` when the peer died meanwhile.
+   */
+  protected waitSync(bell: number, sleepFlag: number, ready: () => boolean, deadline: number, gone: () => Error): boolean {
+    for (let i = 0; i < SPINS; i++) if (ready()) return true;
+    for (;;) {
+      const seq = Atomics.load(this.words, bell);
+      if (ready()) return true;
+      const slice = Math.min(SLICE_MS, deadline - performance.now());
+      if (slice <= 0) return false;
+      Atomics.store(this.words, sleepFlag, 1);
+      if (ready()) {
+        Atomics.store(this.words, sleepFlag, 0);
+        return true;
+      }
+      const r = waiter().wait(this.words, bell, seq, slice);
+      Atomics.store(this.words, sleepFlag, 0);
+      if (r === "timed-out" && !ready() && this.peerGone()) throw gone();
+    }
+  }
+
+  protected async waitAsync(
+    bell: number,
+    sleepFlag: number,
+    ready: () => boolean,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    gone: () => Error,
+  ): Promise<boolean> {
+    for (let i = 0; i < SPINS; i++) if (ready()) return true;
+    for (;;) {
+      if (signal?.aborted) throw new AbortError(signal.reason);
+      const seq = Atomics.load(this.words, bell);
+      if (ready()) return true;
+      const slice = Math.min(SLICE_MS, deadline - performance.now());
+      if (slice <= 0) return false;
+      Atomics.store(this.words, sleepFlag, 1);
+      if (ready()) {
+        Atomics.store(this.words, sleepFlag, 0);
+        return true;
+      }
+      let r;
+      try {
+        r = await waiter().waitAsync(this.words, bell, seq, { timeout: slice, signal });
+      } finally {
+        Atomics.store(this.words, sleepFlag, 0);
+      }
+      if (r === "timed-out" && !ready() && this.peerGone()) throw gone();
+    }
+  }
+}
+
+function deadlineOf(timeout: number | undefined): number {
+  return timeout === undefined ? Infinity : performance.now() + timeout;
+}
+
+function brokenPipe(): ProcessError {
+  return new ProcessError("the reading end is closed or its process died", { code: ErrorCodes.BROKEN_PIPE });
+}
+
+/** The writing side of a ring. Not for concurrent use: serialise sends within a process. */
+export class RingWriter extends RingBase {
+  #tail: number;
+
+  constructor(buffer: SharedArrayBuffer, offset: number, peerGone?: PeerGone) {
+    super(buffer, offset, peerGone);
+    this.#tail = Atomics.load(this.words, TAIL);
+  }
+
+  #free(): number {
+    return this.capacity - ((this.#tail - Atomics.load(this.words, HEAD)) >>> 0);
+  }
+
+  #checkOpen(): void {
+    const flags = this.closedFlags();
+    if (flags & WRITER_CLOSED) throw new ProcessError("this end is closed", { code: ErrorCodes.CLOSED });
+    if (flags & READER_CLOSED) throw brokenPipe();
+  }
+
+  /** Writes one frame if it fits now; the caller guarantees frameBytes <= capacity. */
+  #put(header: number, payload: Uint8Array, from: number, length: number): boolean {
+    const need = 4 + align4(length);
+    if (this.#free() < need) return false;
+    const pos = this.#tail & this.mask;
+    this.data32[pos >> 2] = header;
+    const start = (pos + 4) & this.mask;
+    const first = Math.min(length, this.capacity - start);
+    this.data.set(payload.subarray(from, from + first), start);
+    if (first < length) this.data.set(payload.subarray(from + first, from + length), 0);
+    this.#tail = (this.#tail + need) | 0;
+    Atomics.store(this.words, TAIL, this.#tail);
+    if (Atomics.load(this.words, RSLEEP) !== 0) this.ring(RSEQ);
+    return true;
+  }
+
+  /** The frames a payload becomes: [header, from, length] each. */
+  #frames(payload: Uint8Array): [number, Uint8Array, number, number][] {
+    if (payload.length >= LARGE_MESSAGE) {
+      const segment = createSegment(payload.length, { prefix: "/mp_" });
+      new Uint8Array(segment.buffer, 0, payload.length).set(payload);
+      const name = new TextEncoder().encode(`${segment.name}\n${payload.length}`);
+      return [[OUT_OF_LINE | name.length, name, 0, name.length]];
+    }
+    const chunk = this.capacity / 2 - 4;
+    const frames: [number, Uint8Array, number, number][] = [];
+    for (let from = 0; from < payload.length || frames.length === 0; from += chunk) {
+      const length = Math.min(chunk, payload.length - from);
+      const more = from + length < payload.length ? MORE : 0;
+      frames.push([more | length, payload, from, length]);
+    }
+    return frames;
+  }
+
+  async send(payload: Uint8Array, options: WaitOptions = {}): Promise<void> {
+    this.#checkOpen();
+    const deadline = deadlineOf(options.timeout);
+    for (const [header, bytes, from, length] of this.#frames(payload)) {
+      while (!this.#put(header, bytes, from, length)) {
+        this.#checkOpen();
+        const need = 4 + align4(length);
+        const ok = await this.waitAsync(WSEQ, WSLEEP, () => this.#free() >= need || this.closedFlags() !== 0, deadline, options.signal, brokenPipe);
+        if (!ok) throw new TimeoutError("timed out waiting for room in the pipe");
+      }
+    }
+  }
+
+  sendSync(payload: Uint8Array, options: { timeout?: number | undefined } = {}): void {
+    this.#checkOpen();
+    const deadline = deadlineOf(options.timeout);
+    for (const [header, bytes, from, length] of this.#frames(payload)) {
+      while (!this.#put(header, bytes, from, length)) {
+        this.#checkOpen();
+        const need = 4 + align4(length);
+        if (!this.waitSync(WSEQ, WSLEEP, () => this.#free() >= need || this.closedFlags() !== 0, deadline, brokenPipe)) {
+          throw new TimeoutError("timed out waiting for room in the pipe");
+        }
+      }
+    }
+  }
+
+  close(): void {
+    this.closeSide(WRITER_CLOSED);
+  }
+}
+
+/** The reading side of a ring. Not for concurrent use: serialise receives within a process. */
+export class RingReader extends RingBase {
+  #head: number;
+  #parts: Uint8Array[] = [];
+
+  constructor(buffer: SharedArrayBuffer, offset: number, peerGone?: PeerGone) {
+    super(buffer, offset, peerGone);
+    this.#head = Atomics.load(this.words, HEAD);
+  }
+
+  /** Whether a frame is waiting. */
+  available(): boolean {
+    return Atomics.load(this.words, TAIL) !== this.#head;
+  }
+
+  #eof(): boolean {
+    return (this.closedFlags() & WRITER_CLOSED) !== 0 && !this.available();
+  }
+
+  #checkOpen(): void {
+    if (this.closedFlags() & READER_CLOSED) throw new ProcessError("this end is closed", { code: ErrorCodes.CLOSED });
+  }
+
+  /** Takes one whole message if one is complete, else undefined. */
+  tryRecv(): Uint8Array | undefined {
+    while (this.available()) {
+      const pos = this.#head & this.mask;
+      const header = this.data32[pos >> 2]!;
+      const length = header & LENGTH_MASK;
+      const start = (pos + 4) & this.mask;
+      const out = new Uint8Array(length);
+      const first = Math.min(length, this.capacity - start);
+      out.set(this.data.subarray(start, start + first));
+      if (first < length) out.set(this.data.subarray(0, length - first), first);
+      this.#head = (this.#head + 4 + align4(length)) | 0;
+      Atomics.store(this.words, HEAD, this.#head);
+      if (Atomics.load(this.words, WSLEEP) !== 0) this.ring(WSEQ);
+      if (header & OUT_OF_LINE) return adoptLarge(out);
+      if (header & MORE) {
+        this.#parts.push(out);
+        continue;
+      }
+      if (this.#parts.length === 0) return out;
+      this.#parts.push(out);
+      const whole = Buffer.concat(this.#parts);
+      this.#parts = [];
+      return new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength);
+    }
+    return undefined;
+  }
+
+  /** Waits up to `timeout` ms (0 = just look) for a message or EOF; true if recv won't block. */
+  async poll(options: WaitOptions = {}): Promise<boolean> {
+    this.#checkOpen();
+    if (this.available() || this.#eof()) return true;
+    try {
+      return await this.waitAsync(RSEQ, RSLEEP, () => this.available() || this.closedFlags() !== 0, deadlineOf(options.timeout ?? 0), options.signal, eof);
+    } catch (err) {
+      if (err instanceof EOFError) return true;
+      throw err;
+    }
+  }
+
+  async recv(options: WaitOptions = {}): Promise<Uint8Array> {
+    this.#checkOpen();
+    const deadline = deadlineOf(options.timeout);
+    for (;;) {
+      const message = this.tryRecv();
+      if (message !== undefined) return message;
+      if (this.#eof()) throw eof();
+      this.#checkOpen();
+      const ok = await this.waitAsync(RSEQ, RSLEEP, () => this.available() || this.closedFlags() !== 0, deadline, options.signal, eof);
+      if (!ok) throw new TimeoutError("timed out waiting for a message");
+    }
+  }
+
+  recvSync(options: { timeout?: number | undefined } = {}): Uint8Array {
+    this.#checkOpen();
+    const deadline = deadlineOf(options.timeout);
+    for (;;) {
+      const message = this.tryRecv();
+      if (message !== undefined) return message;
+      if (this.#eof()) throw eof();
+      this.#checkOpen();
+      if (!this.waitSync(RSEQ, RSLEEP, () => this.available() || this.closedFlags() !== 0, deadline, eof)) {
+        throw new TimeoutError("timed out waiting for a message");
+      }
+    }
+  }
+
+  close(): void {
+    this.closeSide(READER_CLOSED);
+  }
+}
+
+function eof(): EOFError {
+  return new EOFError("the writing end is closed or its process died");
+}
+
+/** Maps an out-of-line message and removes its name: the bytes are ours, with no copy. */
+function adoptLarge(ref: Uint8Array): Uint8Array {
+  const [name, length] = new TextDecoder().decode(ref).split("\n") as [string, string];
+  const segment = attachSegment(name);
+  unlinkSegment(name);
+  return new Uint8Array(segment.buffer, 0, Number(length));
+}
