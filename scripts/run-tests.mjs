@@ -10,6 +10,12 @@ const root = new URL("..", import.meta.url).pathname;
 const tsc = join(root, "node_modules/.bin/tsc");
 const run = (args) => execFileSync(tsc, args, { cwd: root, stdio: "inherit" });
 
+// Rebuild the addon when its sources changed since it was built (e.g. after a rebase).
+const addon = join(root, "build/Release/multiproc.node");
+const nativeSources = [join(root, "binding.gyp"), ...readdirSync(join(root, "native/src")).map((f) => join(root, "native/src", f))];
+if (!existsSync(addon) || nativeSources.some((f) => statSync(f).mtimeMs > statSync(addon).mtimeMs)) {
+  execFileSync("npm", ["run", "build:native"], { cwd: root, stdio: "inherit" });
+}
 run(["-p", "tsconfig.build.json"]);
 run(["-p", "tsconfig.test.json"]);
 
