@@ -27,6 +27,52 @@ export interface SegmentHandle {
 // Process-local segments made without the addon, so that a name can still be attached to.
 const localSegments = new Map<string, SharedArrayBuffer>();
 
+// Every named segment this thread has created or attached and not unlinked, by its buffer: a
+// typed array over one of them can travel to another process as a name instead of a copy
+// (transport/binary.ts). byName finds the live mapping of a name, so one segment is mapped once.
+const bySegmentBuffer = new WeakMap<SharedArrayBuffer, Segment>();
+const byName = new Map<string, WeakRef<SharedArrayBuffer>>();
+const forgetName = new FinalizationRegistry<string>((name) => {
+  if (byName.get(name)?.deref() === undefined) byName.delete(name);
+});
+
+function remember(segment: Segment): Segment {
+  bySegmentBuffer.set(segment.buffer, segment);
+  byName.set(segment.name, new WeakRef(segment.buffer));
+  forgetName.register(segment.buffer, segment.name);
+  return segment;
+}
+
+// Buffers of segments whose name is gone: still multiproc's memory, but only copies can travel.
+const unnamed = new WeakSet<SharedArrayBuffer>();
+
+function forget(name: string): void {
+  const buffer = byName.get(name)?.deref();
+  if (buffer !== undefined) {
+    bySegmentBuffer.delete(buffer);
+    unnamed.add(buffer);
+  }
+  byName.delete(name);
+}
+
+/** True for the buffer of a segment multiproc made or attached whose name was unlinked since. */
+export function isUnnamedSegment(buffer: ArrayBufferLike): boolean {
+  return buffer instanceof SharedArrayBuffer && unnamed.has(buffer);
+}
+
+/** The segment a SharedArrayBuffer maps, when multiproc made or attached it here. */
+export function segmentOf(buffer: ArrayBufferLike): Segment | undefined {
+  return buffer instanceof SharedArrayBuffer ? bySegmentBuffer.get(buffer) : undefined;
+}
+
+/** Like attachSegment, but reuses this thread's live mapping of the same name. */
+export function attachShared(name: string): Segment {
+  const full = normalizeName(name);
+  const buffer = byName.get(full)?.deref();
+  const known = buffer === undefined ? undefined : bySegmentBuffer.get(buffer);
+  return known ?? attachSegment(full);
+}
+
 const MAX_NAME = 255;
 
 /** Checks a user-given name and returns it with exactly one leading slash, like CPython. */
@@ -80,14 +126,14 @@ export function createSegment(size: number, options: CreateOptions = {}): Segmen
     }
     const buffer = new SharedArrayBuffer(size);
     localSegments.set(name, buffer);
-    return { name, size, buffer, local: true };
+    return remember({ name, size, buffer, local: true });
   }
   for (let attempt = 0; ; attempt++) {
     const name = options.name === undefined ? randomName(options.prefix ?? "/psm_", options.prefix === undefined ? 4 : 8) : normalizeName(options.name);
     try {
       const buffer = binding.shmCreate(name, size);
       if (options.track ?? true) track(name);
-      return { name, size, buffer, local: false };
+      return remember({ name, size, buffer, local: false });
     } catch (err) {
       const e = fromNative(err);
       // A drawn name that collides is drawn again; a name the user chose is their error.
@@ -107,11 +153,11 @@ export function attachSegment(name: string): Segment {
         code: "ERR_SHM_NOT_FOUND",
       });
     }
-    return { name: full, size: buffer.byteLength, buffer, local: true };
+    return remember({ name: full, size: buffer.byteLength, buffer, local: true });
   }
   try {
     const buffer = binding.shmAttach(full);
-    return { name: full, size: buffer.byteLength, buffer, local: false };
+    return remember({ name: full, size: buffer.byteLength, buffer, local: false });
   } catch (err) {
     throw fromNative(err);
   }
@@ -120,6 +166,7 @@ export function attachSegment(name: string): Segment {
 /** Removes the name (mappings stay valid) and forgets it in the tracker. */
 export function unlinkSegment(name: string): void {
   const full = normalizeName(name);
+  forget(full);
   const binding = native();
   if (binding === null) {
     if (!localSegments.delete(full)) {
@@ -147,8 +194,8 @@ export function segmentFromHandle(handle: SegmentHandle): Segment {
   if (handle.buffer !== undefined) {
     const local = native() === null;
     if (local && !localSegments.has(handle.name)) localSegments.set(handle.name, handle.buffer);
-    return { name: handle.name, size: handle.size, buffer: handle.buffer, local };
+    return remember({ name: handle.name, size: handle.size, buffer: handle.buffer, local });
   }
   if (native() === null) requireNative("Receiving shared memory from another process");
-  return attachSegment(handle.name);
+  return attachShared(handle.name);
 }

@@ -6,6 +6,7 @@
 // (registerHandleType). Containers are copied only when something inside them was reduced, so
 // plain data costs one walk and no allocation.
 import { ArgumentError, ErrorCodes } from "../errors.js";
+import { isBinary, reduceBinary, reviveBinary } from "./binary.js";
 
 export const kReduce = Symbol.for("multiproc.reduce");
 const TAG = "__multiproc_handle__";
@@ -47,9 +48,17 @@ interface Walk {
 
 function reduceValue(value: unknown, walk: Walk): unknown {
   if (typeof value !== "object" || value === null) return value;
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return value;
   const known = walk.seen.get(value);
   if (known !== undefined) return known;
+  if (isBinary(value)) {
+    const reduced = walk.transport === "bytes" ? reduceBinary(value) : undefined;
+    if (reduced === undefined) return value;
+    const out = "copy" in reduced ? reduced.copy : { [TAG]: "binary", state: reduced.state };
+    walk.found ||= !("copy" in reduced);
+    walk.seen.set(value, out);
+    return out;
+  }
+  if (value instanceof Date || value instanceof RegExp) return value;
   if (isReducible(value)) {
     walk.found = true;
     const reduced = value[kReduce](walk.transport);
@@ -174,6 +183,8 @@ function errorState(err: Error): ErrorState {
   if ("cause" in err) state.cause = err.cause;
   return state;
 }
+
+registerHandleType("binary", reviveBinary);
 
 const errorClasses: Record<string, ErrorConstructor> = {
   Error,
