@@ -58,7 +58,7 @@ function summarize(samples: number[], notes: string[], error?: string): Summary 
 function sig(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
-  return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : x.toFixed(2);
+  return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : a >= 1 ? x.toFixed(2) : x.toFixed(3);
 }
 
 export function formatValue(value: number, metric: Metric): string {
