@@ -1,5 +1,6 @@
 // multiproc: Python's multiprocessing for Node.js. Everything public is exported from here.
 import { availableParallelism } from "node:os";
+import { registerLazyHandleType } from "./transport/handles.js";
 
 export * from "./errors.js";
 export { AbortError } from "./abort.js";
@@ -9,6 +10,10 @@ export { Process, activeChildren, type ProcessOptions, type Target } from "./pro
 export { currentProcess, parentProcess, isMainProcess, type ProcessInfo, type ParentInfo } from "./runtime.js";
 export { fromModule } from "./target.js";
 export { SharedMemory, type SharedMemoryOptions } from "./shared/shared-memory.js";
+
+// SharedTable (multiproc/arrow) needs apache-arrow, which is slow to load: its module is imported
+// only when a SharedTable arrives in a process that has not loaded it yet.
+registerLazyHandleType("SharedTable", () => import("./arrow/shared-table.js"));
 
 /** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
 export function cpuCount(): number {

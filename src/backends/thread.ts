@@ -12,13 +12,13 @@ const entry = new URL("./entry/thread.js", import.meta.url);
 export const threadBackend: Backend = {
   method: "thread",
   start(init: ChildInit, target: Promise<TargetDescriptor>): ChildHandle {
-    const { value, found } = toThread(init);
+    const { value, found, types } = toThread(init);
     const trackerFd = ensureTracker();
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (trackerFd !== undefined) env[TRACKER_FD_ENV] = trackerEnvValue(trackerFd);
     let worker: Worker;
     try {
-      worker = new Worker(entry, { workerData: { init: value, found }, env });
+      worker = new Worker(entry, { workerData: { init: value, found, types }, env });
     } catch (err) {
       if ((err as Error).name === "DataCloneError") throw unsendable(err);
       throw err;

@@ -25,9 +25,27 @@ export interface Reducible {
 
 type Reviver = (state: unknown) => unknown;
 const revivers = new Map<string, Reviver>();
+// Types whose module is heavy (apache-arrow for SharedTable): imported on first need by the async
+// receive paths (loadsAsync), so children that never meet one never pay for it.
+const lazy = new Map<string, () => Promise<unknown>>();
 
 export function registerHandleType(type: string, revive: Reviver): void {
   revivers.set(type, revive);
+}
+
+/** Declares a handle type whose module (which calls registerHandleType) is imported on demand. */
+export function registerLazyHandleType(type: string, load: () => Promise<unknown>): void {
+  if (!revivers.has(type)) lazy.set(type, load);
+}
+
+/** Imports the modules of any lazy types among `types` that are not loaded yet. */
+export async function loadHandleTypes(types: Iterable<string>): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  for (const type of types) {
+    const load = lazy.get(type);
+    if (load !== undefined && !revivers.has(type)) pending.push(load());
+  }
+  await Promise.all(pending);
 }
 
 function isReducible(value: object): value is Reducible {
@@ -44,6 +62,7 @@ interface Walk {
   transport: Transport;
   seen: Map<object, unknown>;
   found: boolean;
+  types: Set<string>;
 }
 
 function reduceValue(value: unknown, walk: Walk): unknown {
@@ -62,6 +81,7 @@ function reduceValue(value: unknown, walk: Walk): unknown {
   if (isReducible(value)) {
     walk.found = true;
     const reduced = value[kReduce](walk.transport);
+    walk.types.add(reduced.type);
     const marker = { [TAG]: reduced.type, state: reduceValue(reduced.state, walk) };
     walk.seen.set(value, marker);
     return marker;
@@ -119,11 +139,14 @@ function reduceValue(value: unknown, walk: Walk): unknown {
   return out;
 }
 
-/** Replaces multiproc objects and Errors by handles. `found` says whether anything was replaced. */
-export function reduce(value: unknown, transport: Transport): { value: unknown; found: boolean } {
-  const walk: Walk = { transport, seen: new Map(), found: false };
+/**
+ * Replaces multiproc objects and Errors by handles. `found` says whether anything was replaced;
+ * `types` lists the handle types of multiproc objects inside (for loadHandleTypes on arrival).
+ */
+export function reduce(value: unknown, transport: Transport): { value: unknown; found: boolean; types: string[] } {
+  const walk: Walk = { transport, seen: new Map(), found: false, types: new Set() };
   const out = reduceValue(value, walk);
-  return { value: out, found: walk.found };
+  return { value: out, found: walk.found, types: [...walk.types] };
 }
 
 function reviveValue(value: unknown, seen: Set<object>): unknown {
@@ -151,7 +174,8 @@ function reviveValue(value: unknown, seen: Set<object>): unknown {
   if (typeof type === "string") {
     const revive = revivers.get(type);
     if (revive === undefined) {
-      throw new ArgumentError(`received a multiproc object of unknown type '${type}'`, ErrorCodes.UNSERIALIZABLE);
+      const hint = lazy.has(type) ? " (its module loads on demand: receive it with an async call, not a *Sync one, or import it first)" : "";
+      throw new ArgumentError(`received a multiproc object of type '${type}' that this process cannot rebuild${hint}`, ErrorCodes.UNSERIALIZABLE);
     }
     return revive(reviveValue(record.state, seen));
   }

@@ -3,7 +3,7 @@
 // Date, RegExp, BigInt, typed arrays and Buffers.
 import { DefaultDeserializer, DefaultSerializer } from "node:v8";
 import { ArgumentError, ErrorCodes } from "../errors.js";
-import { reduce, revive } from "./handles.js";
+import { loadHandleTypes, reduce, revive } from "./handles.js";
 
 export function unsendable(err: unknown): ArgumentError {
   const detail = err instanceof Error ? err.message : String(err);
@@ -14,11 +14,24 @@ export function unsendable(err: unknown): ArgumentError {
   );
 }
 
-/** Serialises `value` for another process. Throws ERR_UNSERIALIZABLE before anything is written. */
+/**
+ * Serialises `value` for another process. Throws ERR_UNSERIALIZABLE before anything is written.
+ * Layout: a flag byte (0 plain, 1 with handles); with handles, the handle types as a JSON list
+ * (u16 length + UTF-8) so the receiver can load their modules first; then V8's format.
+ */
 export function dumps(value: unknown): Buffer {
-  const { value: reduced, found } = reduce(value, "bytes");
+  const { value: reduced, found, types } = reduce(value, "bytes");
   const serializer = new DefaultSerializer();
-  serializer.writeRawBytes(found ? FLAG_HANDLES : FLAG_PLAIN);
+  if (found) {
+    const list = Buffer.from(JSON.stringify(types));
+    const head = Buffer.allocUnsafe(3);
+    head[0] = 1;
+    head.writeUInt16LE(list.length, 1);
+    serializer.writeRawBytes(head);
+    serializer.writeRawBytes(list);
+  } else {
+    serializer.writeRawBytes(FLAG_PLAIN);
+  }
   serializer.writeHeader();
   try {
     serializer.writeValue(reduced);
@@ -29,19 +42,37 @@ export function dumps(value: unknown): Buffer {
 }
 
 const FLAG_PLAIN = Buffer.from([0]);
-const FLAG_HANDLES = Buffer.from([1]);
 
-/** The inverse of dumps. */
-export function loads(bytes: Uint8Array): unknown {
+function open(bytes: Uint8Array): { deserializer: DefaultDeserializer; types: string[] | undefined } {
   const deserializer = new DefaultDeserializer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const flag = deserializer.readRawBytes(1)[0];
+  let types: string[] | undefined;
+  if (flag === 1) {
+    const length = deserializer.readRawBytes(2).readUInt16LE(0);
+    types = JSON.parse(deserializer.readRawBytes(length).toString()) as string[];
+  }
   deserializer.readHeader();
+  return { deserializer, types };
+}
+
+/** The inverse of dumps, for synchronous receivers (handle types must already be loaded). */
+export function loads(bytes: Uint8Array): unknown {
+  const { deserializer, types } = open(bytes);
   const value: unknown = deserializer.readValue();
-  return flag === 1 ? revive(value) : value;
+  return types !== undefined ? revive(value) : value;
+}
+
+/** The inverse of dumps for async receivers: first loads the modules of lazy handle types. */
+export async function loadsAsync(bytes: Uint8Array): Promise<unknown> {
+  const { deserializer, types } = open(bytes);
+  const value: unknown = deserializer.readValue();
+  if (types === undefined) return value;
+  await loadHandleTypes(types);
+  return revive(value);
 }
 
 /** For postMessage to a worker thread: handles reduced for the thread transport (SABs shared). */
-export function toThread(value: unknown): { value: unknown; found: boolean } {
+export function toThread(value: unknown): { value: unknown; found: boolean; types: string[] } {
   try {
     return reduce(value, "thread");
   } catch (err) {
@@ -49,6 +80,8 @@ export function toThread(value: unknown): { value: unknown; found: boolean } {
   }
 }
 
-export function fromThread(value: unknown, found: boolean): unknown {
-  return found ? revive(value) : value;
+export async function fromThread(value: unknown, found: boolean, types: string[] = []): Promise<unknown> {
+  if (!found) return value;
+  await loadHandleTypes(types);
+  return revive(value);
 }

@@ -2,7 +2,7 @@
 // then wait for the payload on the IPC channel, then run.
 import { native } from "../../native/binding.js";
 import { TRACKER_FD_ENV } from "../../shared/tracker.js";
-import { loads } from "../../transport/serialize.js";
+import { loadsAsync } from "../../transport/serialize.js";
 import type { ChildInit } from "../backend.js";
 import { PARENT_PID_ENV, type StartMessage } from "../child-process.js";
 import { runChild } from "./run.js";
@@ -24,8 +24,9 @@ if (binding !== null) {
 
 process.once("message", (message: StartMessage) => {
   process.channel?.unref();
-  const init = loads(message.init) as ChildInit;
-  runChild({ ...init, target: message.target }).then(
+  loadsAsync(message.init)
+    .then((init) => runChild({ ...(init as ChildInit), target: message.target }))
+    .then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`multiproc: child bootstrap failed: ${String(err)}\n`);

@@ -6,10 +6,13 @@ import { fromThread } from "../../transport/serialize.js";
 import type { ChildInit } from "../backend.js";
 import { runChild } from "./run.js";
 
-const data = workerData as { init: unknown; found: boolean };
-const init = fromThread(data.init, data.found) as ChildInit;
+const data = workerData as { init: unknown; found: boolean; types: string[] };
+const init = fromThread(data.init, data.found, data.types) as Promise<ChildInit>;
+init.catch(() => undefined); // reported when the target arrives
 parentPort!.once("message", (target: TargetDescriptor) => {
-  runChild({ ...init, target }).then(
+  init
+    .then((revived) => runChild({ ...revived, target }))
+    .then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`multiproc: thread bootstrap failed: ${String(err)}\n`);

@@ -1,0 +1,148 @@
+// SharedTable: an Apache Arrow table placed once in shared memory, then read by any number of
+// processes and threads with no copy. The segment holds the table in Arrow's IPC stream format,
+// whose buffers are 8-byte aligned; apache-arrow's reader builds its vectors as views into those
+// bytes, so every receiver's Table reads the shared memory directly.
+//
+// Segment layout: word 0 = holders (Int32, atomic); bytes 8..16 = IPC length (u64 LE);
+// IPC bytes from offset 64.
+// Lifetime: from() makes one holder; every hand-over to another process or thread adds one in
+// transit, which the receiver takes over; release() (or garbage collection of an unreleased
+// SharedTable) drops one; the last one unlinks the segment. A holder that crashes never drops
+// its reference: the resource tracker unlinks the segment when the program ends.
+// Receivers must treat the table as read-only: the bytes are shared by everyone.
+import { Table, tableFromIPC, tableToIPC } from "apache-arrow";
+import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
+import { createSegment, segmentFromHandle, segmentHandle, unlinkSegment, type Segment, type SegmentHandle } from "../shared/segment.js";
+import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
+import { describe } from "../validate.js";
+
+const HEADER = 64;
+const HOLDERS = 0;
+
+interface SharedTableState {
+  segment: SegmentHandle;
+  length: number;
+}
+
+// Drops the reference of a SharedTable that was collected without release().
+const unreleased = new FinalizationRegistry<Segment>((segment) => {
+  for (const ref of live) if (ref.deref() === undefined) live.delete(ref);
+  dropReference(segment);
+});
+
+function dropReference(segment: Segment): void {
+  const words = new Int32Array(segment.buffer, 0, 2);
+  if (Atomics.sub(words, HOLDERS, 1) === 1) {
+    try {
+      unlinkSegment(segment.name);
+    } catch {
+      // Already gone (a crash clean-up, or a racing release): nothing left to do.
+    }
+  }
+}
+
+let adopting: { segment: Segment; length: number } | undefined;
+
+// Tables this thread holds: released when it exits, so a child that finished with a table does
+// not keep its memory alive until the whole program ends.
+const live = new Set<WeakRef<SharedTable>>();
+process.on("exit", () => {
+  for (const ref of live) ref.deref()?.release();
+});
+
+export class SharedTable implements Disposable {
+  readonly #segment: Segment;
+  readonly #length: number;
+  #table: Table | undefined;
+  #released = false;
+
+  /** Use SharedTable.from(table); received SharedTables are rebuilt by multiproc. */
+  private constructor() {
+    if (adopting === undefined) throw new StateError("use SharedTable.from(table)", { code: ErrorCodes.INVALID_ARG_VALUE });
+    this.#segment = adopting.segment;
+    this.#length = adopting.length;
+    adopting = undefined;
+    this.#ref = new WeakRef(this);
+    live.add(this.#ref);
+    unreleased.register(this, this.#segment, this);
+  }
+
+  readonly #ref: WeakRef<SharedTable>;
+
+  /** Copies `table` into a new shared segment. */
+  static from(table: Table): SharedTable {
+    if (!(table instanceof Table)) {
+      throw new ArgumentError(`table must be an apache-arrow Table, got ${describe(table)}`, ErrorCodes.INVALID_ARG_TYPE);
+    }
+    let ipc: Uint8Array;
+    try {
+      ipc = tableToIPC(table, "stream");
+    } catch (err) {
+      throw new ArgumentError(`this table cannot be written in Arrow's IPC format (${(err as Error).message})`, "ERR_UNSUPPORTED_TABLE", err);
+    }
+    const segment = createSegment(HEADER + ipc.byteLength, { prefix: "/mp_" });
+    new Uint8Array(segment.buffer, HEADER, ipc.byteLength).set(ipc);
+    new DataView(segment.buffer).setBigUint64(8, BigInt(ipc.byteLength), true);
+    Atomics.store(new Int32Array(segment.buffer, 0, 2), HOLDERS, 1);
+    adopting = { segment, length: ipc.byteLength };
+    return new SharedTable();
+  }
+
+  /** The Arrow table, reading the shared bytes in place (built on first use). */
+  get table(): Table {
+    this.#checkOpen();
+    this.#table ??= tableFromIPC(new Uint8Array(this.#segment.buffer, HEADER, this.#length));
+    return this.#table;
+  }
+
+  get numRows(): number {
+    return this.table.numRows;
+  }
+
+  /** Bytes of shared memory the table occupies. */
+  get byteLength(): number {
+    return this.#length;
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** Drops this holder's reference; the last one frees the shared memory. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#table = undefined;
+    live.delete(this.#ref);
+    unreleased.unregister(this);
+    dropReference(this.#segment);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  #checkOpen(): void {
+    if (this.#released) throw new StateError("this SharedTable was released", { code: ErrorCodes.CLOSED });
+  }
+
+  [kReduce](transport: Transport): Reduced {
+    this.#checkOpen();
+    // The receiver takes this reference over when it rebuilds the table.
+    Atomics.add(new Int32Array(this.#segment.buffer, 0, 2), HOLDERS, 1);
+    const state: SharedTableState = { segment: segmentHandle(this.#segment, transport === "thread"), length: this.#length };
+    return { type: "SharedTable", state };
+  }
+
+  /** @internal */
+  static fromHandle(state: SharedTableState): SharedTable {
+    adopting = { segment: segmentFromHandle(state.segment), length: state.length };
+    return new SharedTable();
+  }
+
+  toString(): string {
+    return `SharedTable(${this.#released ? "released" : `${this.numRows} rows, ${this.#length} bytes`})`;
+  }
+}
+
+registerHandleType("SharedTable", (state) => SharedTable.fromHandle(state as SharedTableState));

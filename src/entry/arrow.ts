@@ -1,0 +1,2 @@
+// multiproc/arrow: Apache Arrow tables in shared memory (needs the apache-arrow package).
+export { SharedTable } from "../arrow/shared-table.js";
