@@ -29,6 +29,13 @@ export const ErrorCodes = {
   CONTEXT_ALREADY_SET: "ERR_CONTEXT_ALREADY_SET",
   ABORTED: "ERR_ABORTED",
   BROKEN_PIPE: "ERR_BROKEN_PIPE",
+  // Shared memory (the native layer uses the ERR_SHM_ prefix for every errno it reports).
+  SHM_EXISTS: "ERR_SHM_EXISTS",
+  SHM_NOT_FOUND: "ERR_SHM_NOT_FOUND",
+  SHM_NO_SPACE: "ERR_SHM_NO_SPACE",
+  SHM_INVALID_NAME: "ERR_SHM_INVALID_NAME",
+  SHM_ITEM_TOO_LARGE: "ERR_SHM_ITEM_TOO_LARGE",
+  SHM_BAD_LAYOUT: "ERR_SHM_BAD_LAYOUT",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `ERR_SHM_${string}` | `ERR_${string}`;

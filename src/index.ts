@@ -10,6 +10,7 @@ export { Process, activeChildren, type ProcessOptions, type Target } from "./pro
 export { currentProcess, parentProcess, isMainProcess, type ProcessInfo, type ParentInfo } from "./runtime.js";
 export { fromModule } from "./target.js";
 export { SharedMemory, type SharedMemoryOptions } from "./shared/shared-memory.js";
+export { ShareableList, type ShareableItem, type ShareableListOptions } from "./shared/shareable-list.js";
 
 // SharedTable (multiproc/arrow) needs apache-arrow, which is slow to load: its module is imported
 // only when a SharedTable arrives in a process that has not loaded it yet.

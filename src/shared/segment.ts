@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { ArgumentError, ErrorCodes, fromNative, SharedMemoryError } from "../errors.js";
 import { native, requireNative } from "../native/binding.js";
+import { describe } from "../validate.js";
 import { track, untrack } from "./tracker.js";
 
 export interface Segment {
@@ -78,7 +79,7 @@ const MAX_NAME = 255;
 /** Checks a user-given name and returns it with exactly one leading slash, like CPython. */
 export function normalizeName(name: unknown): string {
   if (typeof name !== "string") {
-    throw new ArgumentError(`name must be a string, got ${typeof name}`, ErrorCodes.INVALID_ARG_TYPE);
+    throw new ArgumentError(`name must be a string, got ${describe(name)}`, ErrorCodes.INVALID_ARG_TYPE);
   }
   const bare = name.startsWith("/") ? name.slice(1) : name;
   if (bare.length === 0 || bare.length > MAX_NAME - 1 || bare.includes("/") || bare.includes("\0")) {
@@ -90,9 +91,12 @@ export function normalizeName(name: unknown): string {
   return "/" + bare;
 }
 
-export function checkSize(size: unknown): number {
-  if (typeof size !== "number" || !Number.isSafeInteger(size) || size <= 0) {
-    throw new ArgumentError(`size must be a positive integer number of bytes, got ${String(size)}`, ErrorCodes.INVALID_ARG_VALUE);
+export function checkSize(size: unknown, what = "size"): number {
+  if (typeof size !== "number") {
+    throw new ArgumentError(`${what} must be a positive integer number of bytes, got ${describe(size)}`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw new ArgumentError(`${what} must be a positive integer number of bytes, got ${size}`, ErrorCodes.INVALID_ARG_VALUE);
   }
   return size;
 }

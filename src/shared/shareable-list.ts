@@ -1,0 +1,519 @@
+// ShareableList: a fixed-length list of small values laid out in one SharedMemory segment, byte for
+// byte as CPython's multiprocessing.shared_memory.ShareableList (3.8-3.13), so a Python process
+// can open our list by name and we can open theirs. The layout, from the segment's start, all
+// integers in native byte order (struct without a prefix):
+//
+//   8 bytes            N, the item count (int64)
+//   (N + 1) * 8 bytes  offsets of each item's slot from the data area's start (int64; the last
+//                      one is the data area's size)
+//   data area          one slot per item: 8 bytes for a number, bigint, boolean or null;
+//                      8 * (floor(len / 8) + 1) bytes for a string (len of its UTF-8) or bytes
+//   N * 8 bytes        each item's struct format, NUL-padded ASCII: "q" int64, "d" double,
+//                      "xxxxxxx?" bool (in the slot's last byte), "xxxxxx?x" None, "<n>s" str/bytes
+//   N bytes            each item's type code: 0 number/bool, 1 str (UTF-8), 2 bytes, 3 None
+//
+// Every slot offset is a multiple of 8 and the data area starts at (N + 2) * 8, so struct's
+// native alignment never pads. Slots never grow: an item may change type (CPython allows it) but
+// a string or bytes value must fit the slot the list was created with.
+//
+// Choices where JavaScript and Python differ (see docs/design.md, "ShareableList"):
+// - A number that is a safe integer (and not -0) is stored as "q", like a Python int; any other
+//   number as "d". A bigint is stored as "q" (beyond int64: ERR_OUT_OF_RANGE). Reading "q" gives a
+//   number when it is a safe integer and a bigint otherwise, so no value is ever rounded.
+// - Trailing NUL bytes of strings and bytes are stripped on read, as CPython does (its padding is
+//   NUL, so the layout cannot tell them apart): "a\0" reads back as "a".
+// - String slots are sized by UTF-8 length. CPython 3.11 sizes them by characters and so truncates
+//   non-ASCII strings it creates (gh-88336, fixed later); lists we create are right for both.
+import { endianness } from "node:os";
+import { inspect } from "node:util";
+import { ArgumentError, ErrorCodes, SharedMemoryError, StateError } from "../errors.js";
+import { kReduce, registerHandleType, type Reduced } from "../transport/handles.js";
+import { checkOptions, describe } from "../validate.js";
+import { SharedMemory } from "./shared-memory.js";
+
+/** What a ShareableList holds (Python's int/float, int, bool, str, bytes and None). */
+export type ShareableItem = number | bigint | boolean | string | Uint8Array | null;
+
+export interface ShareableListOptions {
+  /** With a sequence: the name of the new segment (random when absent). Without: the list to open. */
+  name?: string;
+  /** Let the resource tracker unlink it when the program ends (default: true if created). */
+  track?: boolean;
+}
+
+// Struct's native byte order for the numbers; formats are byte strings and read as little-endian
+// 32-bit words against the constants below whatever the platform.
+const LE = endianness() === "LE";
+const ALIGN = 8;
+const TWO_32 = 4294967296;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+// A format is at most 8 characters ("<n>s" included), which caps a string or bytes slot.
+const MAX_SLOT = 9_999_992;
+
+const CODE_VALUE = 0;
+const CODE_STR = 1;
+const CODE_BYTES = 2;
+const CODE_NONE = 3;
+
+// The fixed formats as two little-endian words: "q", "d", "xxxxxxx?", "xxxxxx?x".
+const Q0 = 0x71;
+const D0 = 0x64;
+const XXXX = 0x78787878;
+const BOOL1 = 0x3f787878;
+const NONE1 = 0x783f7878;
+
+// A slot's kind decided from its format word pair.
+const enum Kind {
+  Int,
+  Double,
+  Bool,
+  None,
+  Text,
+  Unknown,
+}
+
+/** Slot size for `length` bytes of string or bytes: CPython's 8 * (length // 8 + 1). */
+function slotFor(length: number): number {
+  return ALIGN * (Math.floor(length / ALIGN) + 1);
+}
+
+function tooLarge(length: number): SharedMemoryError {
+  return new SharedMemoryError(
+    `a string or bytes item may take at most ${MAX_SLOT - 1} bytes (CPython's 8-character format limit), got ${length}`,
+    { code: ErrorCodes.SHM_ITEM_TOO_LARGE },
+  );
+}
+
+function badLayout(name: string, why: string): SharedMemoryError {
+  return new SharedMemoryError(`'${name}' does not hold a ShareableList: ${why}`, { code: ErrorCodes.SHM_BAD_LAYOUT });
+}
+
+function checkBigInt(value: bigint): bigint {
+  if (value < INT64_MIN || value > INT64_MAX) {
+    throw new ArgumentError(`value ${value} does not fit a signed 64-bit integer (CPython's "q")`, ErrorCodes.OUT_OF_RANGE);
+  }
+  return value;
+}
+
+function isIntNumber(value: number): boolean {
+  return Number.isSafeInteger(value) && !Object.is(value, -0);
+}
+
+function unsupported(value: unknown): ArgumentError {
+  return new ArgumentError(
+    `a ShareableList item must be a number, bigint, boolean, string, Uint8Array or null, got ${describe(value)}`,
+    ErrorCodes.INVALID_ARG_TYPE,
+  );
+}
+
+/** The format string and the slot size a new item gets, or a thrown error for an item it cannot hold. */
+function planItem(item: unknown): { format: string; code: number; slot: number; encoded?: Uint8Array } {
+  switch (typeof item) {
+    case "number":
+      return { format: isIntNumber(item) ? "q" : "d", code: CODE_VALUE, slot: ALIGN };
+    case "bigint":
+      checkBigInt(item);
+      return { format: "q", code: CODE_VALUE, slot: ALIGN };
+    case "boolean":
+      return { format: "xxxxxxx?", code: CODE_VALUE, slot: ALIGN };
+    case "string": {
+      const encoded = Buffer.from(item, "utf8");
+      const slot = slotFor(encoded.length);
+      if (slot > MAX_SLOT) throw tooLarge(encoded.length);
+      return { format: `${slot}s`, code: CODE_STR, slot, encoded };
+    }
+    case "object":
+      if (item === null) return { format: "xxxxxx?x", code: CODE_NONE, slot: ALIGN };
+      if (item instanceof Uint8Array) {
+        const slot = slotFor(item.length);
+        if (slot > MAX_SLOT) throw tooLarge(item.length);
+        return { format: `${slot}s`, code: CODE_BYTES, slot, encoded: item };
+      }
+      throw unsupported(item);
+    default:
+      throw unsupported(item);
+  }
+}
+
+function equal(a: ShareableItem, b: unknown): boolean {
+  if (a instanceof Uint8Array) {
+    if (!(b instanceof Uint8Array) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  // 5 and 5n are the same item (a bigint that fits reads back as a number); NaN equals nothing.
+  if ((typeof a === "bigint" && typeof b === "number") || (typeof a === "number" && typeof b === "bigint")) return a == b;
+  return a === b;
+}
+
+interface Views {
+  /** For UTF-8 and byte access. */
+  bytes: Buffer;
+  /** For numbers, in native order. */
+  view: DataView;
+}
+
+// Set just before `new ShareableList()` by the reviver, so a received segment is adopted as is.
+let adopting: SharedMemory | undefined;
+
+export class ShareableList implements Disposable, Iterable<ShareableItem> {
+  /** The segment the list lives in: `close()` and `unlink()` it when done, as in Python. */
+  readonly shm: SharedMemory;
+  readonly #length: number;
+  // Absolute byte offsets of each slot (length + 1 entries: the last is the formats' start).
+  readonly #slots: Float64Array;
+  readonly #formatsAt: number;
+  readonly #codesAt: number;
+  #views: Views | undefined;
+
+  /**
+   * `new ShareableList([1, "a", null])` creates a list (in a new segment, named by `name` when
+   * given); `new ShareableList(null, { name })` opens an existing one, as Python's
+   * `ShareableList(name=...)`.
+   */
+  constructor(sequence?: Iterable<ShareableItem> | null, options: ShareableListOptions = {}) {
+    let shm: SharedMemory;
+    let items: ShareableItem[] | undefined;
+    if (adopting !== undefined) {
+      shm = adopting;
+      adopting = undefined;
+    } else {
+      const opts = checkOptions(options) as ShareableListOptions;
+      if (opts.name !== undefined && typeof opts.name !== "string") {
+        throw new ArgumentError(`options.name must be a string, got ${describe(opts.name)}`, ErrorCodes.INVALID_ARG_TYPE);
+      }
+      if (sequence === undefined || sequence === null) {
+        if (opts.name === undefined) items = [];
+      } else if (typeof sequence === "string" || typeof (sequence as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
+        throw new ArgumentError(`sequence must be an iterable of items (an array, ...), got ${describe(sequence)}`, ErrorCodes.INVALID_ARG_TYPE);
+      } else {
+        items = Array.from(sequence);
+      }
+      shm = items === undefined ? new SharedMemory({ name: opts.name!, track: opts.track ?? false }) : ShareableList.#create(items, opts);
+    }
+    this.shm = shm;
+    const bytes = Buffer.from(shm.buffer, 0, shm.size);
+    const view = new DataView(shm.buffer, 0, shm.size);
+    this.#views = { bytes, view };
+    const { length, slots } = ShareableList.#readHeader(shm, view);
+    this.#length = length;
+    this.#slots = slots;
+    this.#formatsAt = slots[length]!;
+    this.#codesAt = this.#formatsAt + length * ALIGN;
+  }
+
+  static #create(items: ShareableItem[], opts: ShareableListOptions): SharedMemory {
+    const plans = items.map(planItem);
+    const n = plans.length;
+    const data = plans.reduce((sum, p) => sum + p.slot, 0);
+    const size = ALIGN + (n + 1) * ALIGN + data + n * ALIGN + n;
+    const shm = new SharedMemory({ create: true, size, ...(opts.name === undefined ? {} : { name: opts.name }), track: opts.track ?? true });
+    try {
+      const view = new DataView(shm.buffer, 0, size);
+      const bytes = Buffer.from(shm.buffer, 0, size);
+      view.setBigInt64(0, BigInt(n), LE);
+      let offset = 0;
+      const dataAt = (n + 2) * ALIGN;
+      const formatsAt = dataAt + data;
+      for (let i = 0; i < n; i++) {
+        const plan = plans[i]!;
+        view.setBigInt64(ALIGN * (i + 1), BigInt(offset), LE);
+        bytes.write(plan.format, formatsAt + i * ALIGN, "latin1");
+        view.setInt8(formatsAt + n * ALIGN + i, plan.code);
+        writeValue(view, bytes, dataAt + offset, plan.slot, items[i]!, plan.encoded);
+        offset += plan.slot;
+      }
+      view.setBigInt64(ALIGN * (n + 1), BigInt(offset), LE);
+    } catch (err) {
+      shm.close();
+      shm.unlink();
+      throw err;
+    }
+    return shm;
+  }
+
+  // Reads and checks N and the offsets, so a segment that is not a list fails here, not later.
+  static #readHeader(shm: SharedMemory, view: DataView): { length: number; slots: Float64Array } {
+    const size = shm.size;
+    if (size < 2 * ALIGN) throw badLayout(shm.name, `${size} bytes is too small`);
+    const count = view.getBigInt64(0, LE);
+    if (count < 0n || count * 17n + 16n > BigInt(size)) throw badLayout(shm.name, `item count ${count} does not fit ${size} bytes`);
+    const length = Number(count);
+    const dataAt = (length + 2) * ALIGN;
+    const slots = new Float64Array(length + 1);
+    let previous = 0n;
+    for (let i = 0; i <= length; i++) {
+      const offset = view.getBigInt64(ALIGN * (i + 1), LE);
+      if (offset < previous || BigInt(dataAt) + offset + BigInt(length * 9) > BigInt(size)) {
+        throw badLayout(shm.name, `offset ${offset} of item ${i} is out of order or past the end`);
+      }
+      previous = offset;
+      slots[i] = dataAt + Number(offset);
+    }
+    return { length, slots };
+  }
+
+  /** The number of items (fixed when the list is created). */
+  get length(): number {
+    return this.#length;
+  }
+
+  #open(): Views {
+    if (this.#views !== undefined && !this.shm.closed) return this.#views;
+    this.#views = undefined;
+    throw new StateError(`the ShareableList's shared memory '${this.shm.name}' is closed`, { code: ErrorCodes.CLOSED });
+  }
+
+  #position(index: number): number {
+    if (!Number.isInteger(index)) throw new ArgumentError(`index must be an integer, got ${describe(index)}`, ErrorCodes.INVALID_ARG_TYPE);
+    const position = index < 0 ? index + this.#length : index;
+    if (position < 0 || position >= this.#length) {
+      throw new ArgumentError(`index ${index} is out of range for a ShareableList of ${this.#length} items`, ErrorCodes.OUT_OF_RANGE);
+    }
+    return position;
+  }
+
+  /** The item at `index` (negative counts from the end, as in Python). */
+  get(index: number): ShareableItem {
+    const { bytes, view } = this.#open();
+    const position = this.#position(index);
+    return this.#read(bytes, view, position);
+  }
+
+  #read(bytes: Buffer, view: DataView, position: number): ShareableItem {
+    const code = bytes[this.#codesAt + position];
+    // CPython decides None by the code alone, whatever the format says.
+    if (code === CODE_NONE) return null;
+    const at = this.#slots[position]!;
+    const formatAt = this.#formatsAt + position * ALIGN;
+    const kind = kindOf(view.getUint32(formatAt, true), view.getUint32(formatAt + 4, true));
+    if (code === CODE_VALUE) {
+      switch (kind) {
+        case Kind.Int: {
+          const value = view.getInt32(at + (LE ? 4 : 0), LE) * TWO_32 + view.getUint32(at + (LE ? 0 : 4), LE);
+          return Number.isSafeInteger(value) ? value : view.getBigInt64(at, LE);
+        }
+        case Kind.Double:
+          return view.getFloat64(at, LE);
+        case Kind.Bool:
+          return bytes[at + 7] !== 0;
+        case Kind.None:
+          // Code 0 with None's format is what CPython reads as False.
+          return bytes[at + 6] !== 0;
+        default:
+          break;
+      }
+    } else if ((code === CODE_STR || code === CODE_BYTES) && kind === Kind.Text) {
+      const width = textWidth(bytes, formatAt);
+      if (width >= 0 && at + width <= bytes.length) {
+        let end = at + width;
+        while (end > at && bytes[end - 1] === 0) end--;
+        // A copy in a plain ArrayBuffer, like Python's bytes (subarray would alias shared memory).
+        if (code === CODE_STR) return bytes.toString("utf8", at, end);
+        const copy = new Uint8Array(end - at);
+        copy.set(bytes.subarray(at, end));
+        return copy;
+      }
+    }
+    const format = bytes.toString("latin1", formatAt, formatAt + ALIGN).replace(/\0+$/, "");
+    throw badLayout(this.shm.name, `item ${position} has type code ${code} and format ${JSON.stringify(format)}`);
+  }
+
+  /**
+   * Replaces the item at `index`. Any supported type may replace any other; a string or bytes
+   * value must fit the slot the list was created with (ERR_SHM_ITEM_TOO_LARGE, and the item is
+   * left unchanged).
+   */
+  set(index: number, value: ShareableItem): void {
+    const { bytes, view } = this.#open();
+    const position = this.#position(index);
+    const at = this.#slots[position]!;
+    const formatAt = this.#formatsAt + position * ALIGN;
+    const codeAt = this.#codesAt + position;
+    switch (typeof value) {
+      case "number":
+        if (isIntNumber(value)) {
+          setFixed(view, formatAt, Q0, 0);
+          bytes[codeAt] = CODE_VALUE;
+          // A safe integer split into words: exact, and no BigInt to allocate.
+          view.setInt32(at + (LE ? 4 : 0), Math.floor(value / TWO_32), LE);
+          view.setUint32(at + (LE ? 0 : 4), value >>> 0, LE);
+        } else {
+          setFixed(view, formatAt, D0, 0);
+          bytes[codeAt] = CODE_VALUE;
+          view.setFloat64(at, value, LE);
+        }
+        return;
+      case "bigint":
+        checkBigInt(value);
+        setFixed(view, formatAt, Q0, 0);
+        bytes[codeAt] = CODE_VALUE;
+        view.setBigInt64(at, value, LE);
+        return;
+      case "boolean":
+        setFixed(view, formatAt, XXXX, BOOL1);
+        bytes[codeAt] = CODE_VALUE;
+        bytes.fill(0, at, at + 7);
+        bytes[at + 7] = value ? 1 : 0;
+        return;
+      case "string":
+        this.#setText(bytes, view, position, Buffer.from(value, "utf8"), CODE_STR);
+        return;
+      case "object":
+        if (value === null) {
+          setFixed(view, formatAt, XXXX, NONE1);
+          bytes[codeAt] = CODE_NONE;
+          view.setFloat64(at, 0);
+          return;
+        }
+        if (value instanceof Uint8Array) {
+          this.#setText(bytes, view, position, value, CODE_BYTES);
+          return;
+        }
+        throw unsupported(value);
+      default:
+        throw unsupported(value);
+    }
+  }
+
+  #setText(bytes: Buffer, view: DataView, position: number, encoded: Uint8Array, code: number): void {
+    const at = this.#slots[position]!;
+    const allocated = this.#slots[position + 1]! - at;
+    if (encoded.length > allocated) {
+      throw new SharedMemoryError(
+        `item ${position} has room for ${allocated} bytes, and the new ${code === CODE_STR ? "string" : "bytes"} value takes ${encoded.length} (a ShareableList's slots never grow)`,
+        { code: ErrorCodes.SHM_ITEM_TOO_LARGE },
+      );
+    }
+    const formatAt = this.#formatsAt + position * ALIGN;
+    // Like CPython: a text slot keeps its format; any other takes "<allocated>s".
+    let width = kindOf(view.getUint32(formatAt, true), view.getUint32(formatAt + 4, true)) === Kind.Text ? textWidth(bytes, formatAt) : -1;
+    if (width < 0) {
+      width = allocated;
+      bytes.fill(0, formatAt, formatAt + ALIGN);
+      bytes.write(`${allocated}s`, formatAt, "latin1");
+    }
+    bytes[this.#codesAt + position] = code;
+    writeValue(view, bytes, at, width, null, encoded);
+  }
+
+  /** Python's `index`: the first position holding `value`; ERR_INVALID_ARG_VALUE when none does. */
+  index(value: ShareableItem): number {
+    let position = 0;
+    for (const item of this) {
+      if (equal(item, value)) return position;
+      position++;
+    }
+    throw new ArgumentError(`${inspect(value)} is not in the ShareableList`, ErrorCodes.INVALID_ARG_VALUE);
+  }
+
+  /** Python's `count`: how many items equal `value` (numbers and bigints by value, bytes by content). */
+  count(value: ShareableItem): number {
+    let n = 0;
+    for (const item of this) if (equal(item, value)) n++;
+    return n;
+  }
+
+  /** Every item's struct format joined, as CPython's `format` (e.g. "q8sd"). */
+  get format(): string {
+    const { bytes } = this.#open();
+    let out = "";
+    for (let i = 0; i < this.#length; i++) {
+      const at = this.#formatsAt + i * ALIGN;
+      out += bytes.toString("latin1", at, at + ALIGN).replace(/\0+$/, "");
+    }
+    return out;
+  }
+
+  *[Symbol.iterator](): Iterator<ShareableItem> {
+    for (let i = 0; i < this.#length; i++) {
+      const { bytes, view } = this.#open();
+      yield this.#read(bytes, view, i);
+    }
+  }
+
+  /** A copy of the items as an array (Python's `list(sl)`). */
+  toArray(): ShareableItem[] {
+    return Array.from(this);
+  }
+
+  /** Closes the segment in this process (`shm.close()`); the list is unusable afterwards. */
+  [Symbol.dispose](): void {
+    this.shm.close();
+  }
+
+  [kReduce](): Reduced {
+    this.#open();
+    // The segment reduces itself (by name across processes, shared buffer to threads).
+    return { type: "ShareableList", state: this.shm };
+  }
+
+  toString(): string {
+    const items = this.shm.closed ? "<closed>" : inspect(this.toArray(), { breakLength: Infinity });
+    return `ShareableList(${items}, name='${this.shm.name}')`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+function kindOf(w0: number, w1: number): Kind {
+  if (w1 === 0 && w0 === Q0) return Kind.Int;
+  if (w1 === 0 && w0 === D0) return Kind.Double;
+  if (w0 === XXXX) return w1 === BOOL1 ? Kind.Bool : w1 === NONE1 ? Kind.None : Kind.Unknown;
+  const first = w0 & 0xff;
+  return first >= 0x30 && first <= 0x39 ? Kind.Text : Kind.Unknown;
+}
+
+/** The width in "<n>s" at `formatAt` (digits, 's', NUL padding), or -1 when it is not that. */
+function textWidth(bytes: Buffer, formatAt: number): number {
+  let width = 0;
+  for (let i = 0; i < ALIGN; i++) {
+    const c = bytes[formatAt + i]!;
+    if (c >= 0x30 && c <= 0x39) {
+      width = width * 10 + (c - 0x30);
+    } else if (c === 0x73 && i > 0) {
+      for (let j = i + 1; j < ALIGN; j++) if (bytes[formatAt + j] !== 0) return -1;
+      return width;
+    } else {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+function setFixed(view: DataView, formatAt: number, w0: number, w1: number): void {
+  view.setUint32(formatAt, w0, true);
+  view.setUint32(formatAt + 4, w1, true);
+}
+
+/** Writes a fresh item into its slot: `width` bytes, NUL-padded like struct.pack. */
+function writeValue(view: DataView, bytes: Buffer, at: number, width: number, item: ShareableItem, encoded: Uint8Array | undefined): void {
+  if (encoded !== undefined) {
+    bytes.set(encoded, at);
+    bytes.fill(0, at + encoded.length, at + width);
+    return;
+  }
+  switch (typeof item) {
+    case "number":
+      if (isIntNumber(item)) view.setBigInt64(at, BigInt(item), LE);
+      else view.setFloat64(at, item, LE);
+      return;
+    case "bigint":
+      view.setBigInt64(at, item, LE);
+      return;
+    case "boolean":
+      bytes.fill(0, at, at + 7);
+      bytes[at + 7] = item ? 1 : 0;
+      return;
+    default:
+      bytes.fill(0, at, at + ALIGN);
+  }
+}
+
+registerHandleType("ShareableList", (state) => {
+  adopting = state as SharedMemory;
+  return new ShareableList();
+});
