@@ -15,6 +15,9 @@ export { ShareableList, type ShareableItem, type ShareableListOptions } from "./
 // SharedTable (multiproc/arrow) needs apache-arrow, which is slow to load: its module is imported
 // only when a SharedTable arrives in a process that has not loaded it yet.
 registerLazyHandleType("SharedTable", () => import("./arrow/shared-table.js"));
+export { Listener, Client, type Address, type AuthKey, type ConnectionOptions, type ListenerOptions } from "./connection/listener.js";
+export { SocketConnection } from "./connection/socket-connection.js";
+export { wait, type Pollable } from "./connection/wait.js";
 
 /** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
 export function cpuCount(): number {

@@ -1,0 +1,249 @@
+// Listener and Client (Python's multiprocessing.connection): stream sockets, TCP as [host, port]
+// or a Unix socket path, authenticated in both directions by CPython's HMAC handshake (auth.ts)
+// before a single byte is deserialised.
+import { mkdtempSync, rmSync, unlinkSync } from "node:fs";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { ArgumentError, ErrorCodes, ProcessError, StateError } from "../errors.js";
+import { currentProcess } from "../runtime.js";
+import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
+import { handshake, type AuthOptions } from "./auth.js";
+import { SocketConnection } from "./socket-connection.js";
+
+/** A TCP `[host, port]` or a Unix socket path. */
+export type Address = readonly [host: string, port: number] | string;
+
+/** What a key may be given as: bytes, or a string (encoded as UTF-8). */
+export type AuthKey = Uint8Array | string;
+
+export interface ConnectionOptions {
+  /** The shared secret; default currentProcess().authkey (inherited from the main process). */
+  authkey?: AuthKey;
+  /** Accept CPython <= 3.11's legacy HMAC-MD5 handshake (default true, as CPython 3.12+ does). */
+  allowLegacyAuth?: boolean;
+  /** How long the peer may take to finish the handshake, in ms (default 10,000). */
+  handshakeTimeout?: number;
+  /** Largest message accepted after the handshake, in bytes (default: unlimited, like CPython). */
+  maxMessageSize?: number;
+}
+
+export interface ListenerOptions extends ConnectionOptions {
+  /** The listen backlog (default 511, Node's). */
+  backlog?: number;
+  /** At most this many handshakes run at once; further connections are dropped (default 128). */
+  maxPendingHandshakes?: number;
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+export interface ResolvedOptions {
+  auth: AuthOptions;
+  handshakeTimeout: number;
+  maxMessageSize: number | undefined;
+}
+
+export function toAuthKey(key: unknown, name = "authkey"): Buffer {
+  if (key === undefined || key === null) return currentProcess().authkey;
+  if (typeof key === "string") return Buffer.from(key, "utf8");
+  if (key instanceof Uint8Array) return Buffer.from(key);
+  throw new ArgumentError(`${name} must be a Uint8Array or a string, got ${describe(key)}`, ErrorCodes.INVALID_ARG_TYPE);
+}
+
+export function resolveConnectionOptions(options: unknown): ResolvedOptions {
+  const opts = checkOptions(options) as ConnectionOptions;
+  const allowLegacy = opts.allowLegacyAuth ?? true;
+  if (typeof allowLegacy !== "boolean") {
+    throw new ArgumentError(`allowLegacyAuth must be a boolean, got ${describe(allowLegacy)}`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  const max = opts.maxMessageSize;
+  if (max !== undefined) checkInteger(max, "maxMessageSize", 1);
+  return {
+    auth: { authkey: toAuthKey(opts.authkey), allowLegacy },
+    handshakeTimeout: checkTimeout(opts.handshakeTimeout, "handshakeTimeout") ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    maxMessageSize: max,
+  };
+}
+
+export function checkAddress(address: unknown, name = "address"): Address {
+  if (typeof address === "string") {
+    if (address.length === 0 || Buffer.byteLength(address) > 107) {
+      throw new ArgumentError(`${name} as a Unix socket path must be 1 to 107 bytes long, got ${JSON.stringify(address)}`, ErrorCodes.INVALID_ARG_VALUE);
+    }
+    return address;
+  }
+  if (Array.isArray(address) && address.length === 2 && typeof address[0] === "string") {
+    checkInteger(address[1], `${name}[1] (the port)`, 0, 65535);
+    return [address[0], address[1] as number];
+  }
+  throw new ArgumentError(`${name} must be [host, port] or a Unix socket path, got ${describe(address)}`, ErrorCodes.INVALID_ARG_TYPE);
+}
+
+/** A fresh Unix socket path in a private temporary directory (CPython's arbitrary_address). */
+export function arbitraryAddress(): string {
+  const dir = mkdtempSync(join(tmpdir(), "mp-"));
+  return join(dir, `listener-${randomBytes(4).toString("hex")}`);
+}
+
+/** The key by which two addresses are compared ("host:port" or the path). */
+export function addressKey(address: Address): string {
+  return typeof address === "string" ? address : `${address[0]}:${address[1]}`;
+}
+
+export const kOnConnection = Symbol("multiproc.listener.onConnection");
+
+type Outcome = { conn: SocketConnection } | { error: Error };
+
+export class Listener implements AsyncDisposable {
+  readonly #server: Server;
+  readonly #options: ResolvedOptions;
+  readonly #maxPending: number;
+  #address: Address;
+  #pending = 0;
+  #closed = false;
+  readonly #outcomes: Outcome[] = [];
+  readonly #acceptors: { resolve(c: SocketConnection): void; reject(e: Error): void }[] = [];
+  #handler: ((outcome: Outcome) => void) | undefined;
+  readonly #sockets = new Set<Socket>();
+  /** Settles once the socket is bound (rejects on EADDRINUSE and the like). */
+  readonly ready: Promise<void>;
+
+  constructor(address?: Address, options: ListenerOptions = {}) {
+    this.#address = address === undefined ? arbitraryAddress() : checkAddress(address);
+    const opts = checkOptions(options) as ListenerOptions;
+    this.#options = resolveConnectionOptions(opts);
+    const backlog = opts.backlog === undefined ? 511 : checkInteger(opts.backlog, "backlog", 0);
+    this.#maxPending = opts.maxPendingHandshakes === undefined ? 128 : checkInteger(opts.maxPendingHandshakes, "maxPendingHandshakes", 1);
+    this.#server = createServer({ noDelay: true }, (socket) => this.#onSocket(socket));
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#server.once("error", (err: NodeJS.ErrnoException) => {
+        reject(new ProcessError(`cannot listen on ${addressKey(this.#address)}: ${err.message}`, { code: ErrorCodes.CONNECTION_FAILED, cause: err }));
+      });
+      const onListening = () => {
+        const bound = this.#server.address();
+        if (bound !== null && typeof bound === "object") this.#address = [typeof this.#address === "string" ? bound.address : this.#address[0], bound.port];
+        this.#server.on("error", () => undefined);
+        resolve();
+      };
+      if (typeof this.#address === "string") this.#server.listen({ path: this.#address, backlog }, onListening);
+      else this.#server.listen({ host: this.#address[0], port: this.#address[1], backlog }, onListening);
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  /** The bound address: with port 0, the real port once `ready` has settled. */
+  get address(): Address {
+    return this.#address;
+  }
+
+  #onSocket(socket: Socket): void {
+    if (this.#closed || this.#pending >= this.#maxPending) {
+      socket.destroy();
+      return;
+    }
+    this.#pending++;
+    this.#sockets.add(socket);
+    socket.once("close", () => this.#sockets.delete(socket));
+    const conn = new SocketConnection(socket, { maxMessageSize: this.#options.maxMessageSize });
+    handshake(conn, "listener", this.#options.auth, this.#options.handshakeTimeout).then(
+      () => {
+        this.#sockets.delete(socket);
+        this.#settle({ conn });
+      },
+      (error: Error) => this.#settle({ error }),
+    );
+  }
+
+  #settle(outcome: Outcome): void {
+    this.#pending--;
+    if (this.#closed) {
+      if ("conn" in outcome) outcome.conn.close();
+      return;
+    }
+    if (this.#handler !== undefined) {
+      this.#handler(outcome);
+      return;
+    }
+    const acceptor = this.#acceptors.shift();
+    if (acceptor === undefined) this.#outcomes.push(outcome);
+    else if ("conn" in outcome) acceptor.resolve(outcome.conn);
+    else acceptor.reject(outcome.error);
+  }
+
+  /**
+   * The next authenticated connection. Like CPython, a client that fails the handshake makes
+   * accept reject with AuthenticationError (the listener keeps listening).
+   */
+  async accept(): Promise<SocketConnection> {
+    if (this.#closed) throw new StateError("the listener is closed", { code: ErrorCodes.CLOSED });
+    await this.ready;
+    const outcome = this.#outcomes.shift();
+    if (outcome !== undefined) {
+      if ("conn" in outcome) return outcome.conn;
+      throw outcome.error;
+    }
+    return new Promise<SocketConnection>((resolve, reject) => this.#acceptors.push({ resolve, reject }));
+  }
+
+  /** Managers: hand every outcome to `handler` as it happens instead of queueing it for accept(). */
+  [kOnConnection](handler: (outcome: Outcome) => void): void {
+    this.#handler = handler;
+    for (const o of this.#outcomes.splice(0)) handler(o);
+  }
+
+  /** Stops listening; a Unix socket's file is removed. Accepted connections stay open. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+    // Connections still in their handshake are not the caller's yet: drop them.
+    for (const s of this.#sockets) s.destroy();
+    const err = new StateError("the listener is closed", { code: ErrorCodes.CLOSED });
+    for (const a of this.#acceptors.splice(0)) a.reject(err);
+    for (const o of this.#outcomes.splice(0)) if ("conn" in o) o.conn.close();
+    if (typeof this.#address === "string") {
+      try {
+        unlinkSync(this.#address);
+      } catch {
+        // Not bound, or already removed.
+      }
+      const dir = this.#address.slice(0, this.#address.lastIndexOf("/"));
+      if (/\/mp-[^/]+$/.test(dir)) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await Promise.resolve();
+  }
+}
+
+/** Opens a raw (unauthenticated) socket to `address`. */
+export function connectSocket(address: Address): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = typeof address === "string" ? connect({ path: address }) : connect({ host: address[0], port: address[1], noDelay: true });
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(new ProcessError(`cannot connect to ${addressKey(address)}: ${err.message}`, { code: ErrorCodes.CONNECTION_FAILED, cause: err }));
+    };
+    socket.once("error", onError);
+    socket.once("connect", () => {
+      socket.off("error", onError);
+      resolve(socket);
+    });
+  });
+}
+
+/** Connects to a Listener (ours or CPython's) and runs the handshake; resolves with the connection. */
+export async function Client(address: Address, options: ConnectionOptions = {}): Promise<SocketConnection> {
+  const addr = checkAddress(address);
+  const opts = resolveConnectionOptions(options);
+  const socket = await connectSocket(addr);
+  const conn = new SocketConnection(socket, { maxMessageSize: opts.maxMessageSize });
+  await handshake(conn, "client", opts.auth, opts.handshakeTimeout);
+  return conn;
+}

@@ -1,0 +1,5 @@
+// multiproc/connection: Python's multiprocessing.connection for readers coming from Python.
+export { Listener, Client, type Address, type AuthKey, type ConnectionOptions, type ListenerOptions } from "../connection/listener.js";
+export { SocketConnection } from "../connection/socket-connection.js";
+export { wait, type Pollable } from "../connection/wait.js";
+export { AuthenticationError, BufferTooShort, EOFError } from "../errors.js";
