@@ -124,12 +124,3 @@ export function quantile(values: readonly number[], q: number): number {
   const hi = Math.ceil(pos);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
-
-/** A bounded wait for a condition another process brings about (never hang a benchmark). */
-export async function until(predicate: () => boolean, what: string, timeout = 30_000): Promise<void> {
-  const end = performance.now() + timeout;
-  while (!predicate()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}

@@ -90,4 +90,5 @@ export default {
   multiproc: { "mutex, sync": syncMutex, "mutex, async": asyncMutex, "reference Drepper mutex": drepper },
   python: ["mp.Lock"],
   goals: [{ multiproc: "mutex, sync", peer: "CPython mp.Lock", ratio: 0.5 }],
+  rounds: 5,
 } satisfies BenchSpec;

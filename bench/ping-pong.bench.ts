@@ -100,4 +100,5 @@ export default {
   multiproc: { "futex, sync waits": futexPingPong("sync"), "futex, async waits": futexPingPong("async") },
   peers: { "Node IPC": nodeIpc },
   python: ["Pipe"],
+  rounds: 5,
 } satisfies BenchSpec;

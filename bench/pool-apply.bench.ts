@@ -1,0 +1,53 @@
+// One task at a time through a 2-worker pool (`x => x * 2`): the latency of a single apply, made
+// of the dispatch to a worker and the result's way back. Peers: CPython's Pool.apply, piscina's
+// and tinypool's run(). multiproc's Pool comes with issue 5; until then only the peers run, which
+// also shows that the harness drives piscina and tinypool.
+import { fileURLToPath } from "node:url";
+import { Piscina } from "piscina";
+import { Tinypool } from "tinypool";
+import { timeOps, type BenchSpec, type Measurement } from "./harness.js";
+
+const WORKER = fileURLToPath(new URL("./fixtures/double.js", import.meta.url));
+const BATCH = 200;
+const OPTIONS = { iterations: 20, time: 300, batch: BATCH };
+
+/** Times one awaited `run(x)` at a time on a pool made by `open` and torn down by `close`. */
+function oneAtATime<P>(open: () => P, run: (pool: P, x: number) => Promise<unknown>, close: (pool: P) => Promise<unknown>): Measurement {
+  return async () => {
+    const pool = open();
+    try {
+      if ((await run(pool, 21)) !== 42) throw new Error("the pool returned a wrong result");
+      const samples = await timeOps(async () => {
+        for (let i = 0; i < BATCH; i++) await run(pool, i);
+      }, OPTIONS);
+      return { samples };
+    } finally {
+      await close(pool);
+    }
+  };
+}
+
+export default {
+  title: "one task at a time through a 2-worker pool, x => x * 2 (time per apply round trip)",
+  issue: 5,
+  metric: { kind: "time" },
+  multiproc: {},
+  pending: "Pool: not built yet (issue 5)",
+  peers: {
+    piscina: oneAtATime(
+      () => new Piscina({ filename: WORKER, minThreads: 2, maxThreads: 2 }),
+      (pool, x) => pool.run(x) as Promise<unknown>,
+      (pool) => pool.destroy(),
+    ),
+    tinypool: oneAtATime(
+      () => new Tinypool({ filename: WORKER, minThreads: 2, maxThreads: 2 }),
+      (pool, x) => pool.run(x) as Promise<unknown>,
+      (pool) => pool.destroy(),
+    ),
+  },
+  python: ["Pool.apply"],
+  goals: [
+    { multiproc: "Pool", peer: "CPython Pool.apply", ratio: 0.2 },
+    { multiproc: "Pool", peer: "piscina", ratio: 0.5 },
+  ],
+} satisfies BenchSpec;
