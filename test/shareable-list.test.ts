@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ErrorCodes, getContext, ShareableList, SharedMemory, type ShareableItem } from "multiproc";
 import { CONTEXTS } from "./helpers.js";
-import { openAndSet, setItemAndReport } from "./fixtures/shared-memory.js";
+import { checkSameSegment, openAndSet, setItemAndReport } from "./fixtures/shared-memory.js";
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const SEED = (): ShareableItem[] => ["howdy", bytes("HoWdY"), -273.154, 100, null, true, 42];
@@ -267,6 +267,19 @@ describe("ShareableList", () => {
           }
         } finally {
           report.unlink();
+        }
+      });
+
+      test("a list and its segment sent together arrive as one segment", async () => {
+        const list = new ShareableList(["some text", 1]);
+        try {
+          const p = new ctx.Process({ target: checkSameSegment, args: [list, list.shm] });
+          p.start();
+          await p.join();
+          assert.equal(p.exitCode, 0);
+          assert.equal(list.get(0), "same");
+        } finally {
+          list.shm.unlink();
         }
       });
 

@@ -149,10 +149,13 @@ export function reduce(value: unknown, transport: Transport): { value: unknown; 
   return { value: out, found: walk.found, types: [...walk.types] };
 }
 
-function reviveValue(value: unknown, seen: Set<object>): unknown {
+// `seen` maps each visited object to what it became: the deserialiser keeps shared references
+// shared, so a handle met twice (a ShareableList and its .shm in one message) is revived once and
+// both places get the same rebuilt object.
+function reviveValue(value: unknown, seen: Map<object, unknown>): unknown {
   if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
-  if (seen.has(value)) return value;
-  seen.add(value);
+  if (seen.has(value)) return seen.get(value);
+  seen.set(value, value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = reviveValue(value[i], seen);
     return value;
@@ -177,7 +180,9 @@ function reviveValue(value: unknown, seen: Set<object>): unknown {
       const hint = lazy.has(type) ? " (its module loads on demand: receive it with an async call, not a *Sync one, or import it first)" : "";
       throw new ArgumentError(`received a multiproc object of type '${type}' that this process cannot rebuild${hint}`, ErrorCodes.UNSERIALIZABLE);
     }
-    return revive(reviveValue(record.state, seen));
+    const revived = revive(reviveValue(record.state, seen));
+    seen.set(value, revived);
+    return revived;
   }
   for (const key of Object.keys(record)) record[key] = reviveValue(record[key], seen);
   return value;
@@ -185,7 +190,7 @@ function reviveValue(value: unknown, seen: Set<object>): unknown {
 
 /** Rebuilds the objects `reduce` replaced; works in place on freshly deserialised data. */
 export function revive(value: unknown): unknown {
-  return reviveValue(value, new Set());
+  return reviveValue(value, new Map());
 }
 
 // Errors keep their class name, message, stack, code and own fields (V8's clone keeps only some).
