@@ -12,17 +12,28 @@ import { noop } from "./fixtures/start-join.js";
 const EMPTY = fileURLToPath(new URL("./fixtures/empty.js", import.meta.url));
 const OPTIONS = { iterations: 10, time: 300, warmupIterations: 2 };
 
-function startJoin(kind: StartMethod): Measurement {
+/**
+ * With `spares` children kept waiting (MULTIPROC_SPARE_PROCESSES; the default is 2 on this
+ * machine; 0 = every start is cold, like CPython's spawn).
+ */
+function startJoin(kind: StartMethod, spares: number): Measurement {
   const ctx = getContext(kind);
-  return async () => ({
-    samples: await timeOps(async () => {
-      const p = new ctx.Process({ target: noop });
-      p.start();
-      await p.join();
-      if (p.exitCode !== 0) throw new Error(`the child exited with ${p.exitCode}`);
-      p.close();
-    }, OPTIONS),
-  });
+  return async () => {
+    process.env.MULTIPROC_SPARE_PROCESSES = String(spares);
+    try {
+      return {
+        samples: await timeOps(async () => {
+          const p = new ctx.Process({ target: noop });
+          p.start();
+          await p.join();
+          if (p.exitCode !== 0) throw new Error(`the child exited with ${p.exitCode}`);
+          p.close();
+        }, OPTIONS),
+      };
+    } finally {
+      delete process.env.MULTIPROC_SPARE_PROCESSES;
+    }
+  };
 }
 
 const nodeFork: Measurement = async () => ({
@@ -45,12 +56,21 @@ export default {
   title: "start a child running a trivial target and join it (time per start+join)",
   issue: 2,
   metric: { kind: "time" },
-  multiproc: { process: startJoin("process"), thread: startJoin("thread") },
+  multiproc: {
+    process: startJoin("process", 2),
+    "process, 1 spare": startJoin("process", 1),
+    "process, no spare": startJoin("process", 0),
+    thread: startJoin("thread", 2),
+    "thread, no spare": startJoin("thread", 0),
+  },
   peers: { "Node fork": nodeFork, "Node Worker": nodeWorker },
   python: ["spawn", "forkserver"],
   compare: {
     process: ["CPython spawn", "CPython forkserver", "Node fork"],
-    thread: ["CPython spawn", "CPython forkserver", "Node Worker"],
+    "process, 1 spare": ["CPython spawn", "CPython forkserver"],
+    "process, no spare": ["CPython spawn", "Node fork"],
+    thread: ["CPython spawn", "Node Worker"],
+    "thread, no spare": ["CPython spawn", "Node Worker"],
   },
   goals: [{ multiproc: "process", peer: "CPython spawn", ratio: 1 }],
 } satisfies BenchSpec;

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { activeChildren, ErrorCodes, getContext, isMainProcess, SharedMemory } from "multiproc";
 import { CONTEXTS } from "./helpers.js";
-import { addMany, asyncWrite, exitWith, hang, reportIdentity, throwError } from "./fixtures/targets.js";
+import { addMany, asyncWrite, exitWith, hang, reportEnv, reportIdentity, throwError } from "./fixtures/targets.js";
 
 function readText(shm: SharedMemory): string {
   const bytes = shm.buf;
@@ -125,6 +125,30 @@ for (const kind of CONTEXTS) {
         assert.equal(p.exitCode, 0);
         assert.equal(readText(shm), "done");
       } finally {
+        shm.unlink();
+      }
+    });
+
+    test("a child sees the parent's environment and directory as they are at start()", async () => {
+      const shm = new SharedMemory({ create: true, size: 4096 });
+      const cwd = process.cwd();
+      try {
+        // Start one child first, so that a spare child is waiting with the old environment.
+        const first = new ctx.Process({ target: exitWith, args: [0] });
+        first.start();
+        await first.join();
+        process.env.MULTIPROC_TEST_GONE = "old";
+        await new Promise((r) => setImmediate(r));
+        process.env.MULTIPROC_TEST_VALUE = `v${Date.now()}`;
+        delete process.env.MULTIPROC_TEST_GONE;
+        process.chdir("/tmp");
+        const p = new ctx.Process({ target: reportEnv, args: [shm, "MULTIPROC_TEST_VALUE"] });
+        p.start();
+        await p.join();
+        assert.equal(readText(shm), `/tmp|${process.env.MULTIPROC_TEST_VALUE}|(unset)`);
+      } finally {
+        process.chdir(cwd);
+        delete process.env.MULTIPROC_TEST_VALUE;
         shm.unlink();
       }
     });

@@ -5,6 +5,7 @@ import { TRACKER_FD_ENV } from "../../shared/tracker.js";
 import { loadsAsync } from "../../transport/serialize.js";
 import type { ChildInit } from "../backend.js";
 import { PARENT_PID_ENV, type StartMessage } from "../child-process.js";
+import { applyEnvChanges } from "../spares.js";
 import { runChild } from "./run.js";
 
 const binding = native();
@@ -24,6 +25,9 @@ if (binding !== null) {
 
 process.once("message", (message: StartMessage) => {
   process.channel?.unref();
+  // A spare was launched earlier: catch up with the parent's environment and directory.
+  applyEnvChanges(message.env);
+  if (process.cwd() !== message.cwd) process.chdir(message.cwd);
   loadsAsync(message.init)
     .then((init) => runChild({ ...(init as ChildInit), target: message.target }))
     .then(
