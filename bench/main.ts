@@ -29,7 +29,8 @@ interface Machine {
 interface ResultsFile {
   machine: Machine;
   scale: number;
-  cases: (CaseResult & { machine: Machine })[];
+  /** Each case keeps the machine state and scale of the run that measured it. */
+  cases: (CaseResult & { machine: Machine; scale: number })[];
 }
 
 function pythonVersion(): string {
@@ -82,6 +83,7 @@ async function main(): Promise<number> {
     python: pythonVersion(),
     loadavg: { before: loadavg()[0] ?? NaN },
   };
+  const runStarted = performance.now();
   const tag = `b${process.pid}_`;
   const env = { ...process.env, BENCH_SCALE: String(SCALE), MULTIPROC_SHM_PREFIX: tag };
   const tmp = mkdtempSync(join(tmpdir(), "multiproc-bench-"));
@@ -92,7 +94,10 @@ async function main(): Promise<number> {
       process.stderr.write(`running ${c.name}\n`);
       const resultPath = join(tmp, `${c.name}.json`);
       const measuredAt = new Date().toISOString();
+      const started = performance.now();
       let error = await runCase(c.file, c.name, resultPath, env);
+      const seconds = Math.round((performance.now() - started) / 100) / 10;
+      process.stderr.write(`${c.name}: ${seconds} s\n`);
       let run: CaseRun | undefined;
       if (existsSync(resultPath)) run = JSON.parse(readFileSync(resultPath, "utf8")) as CaseRun;
       else error ??= "no result written";
@@ -100,6 +105,7 @@ async function main(): Promise<number> {
       const leaked = readdirSync("/dev/shm").filter((n) => n.startsWith(tag));
       if (leaked.length > 0) error = `${error ?? ""}${error ? "; " : ""}left /dev/shm entries behind: ${leaked.join(", ")}`;
       const result = toResult(c.name, run, error, measuredAt, { title: c.name, issue: 0, metric: { kind: "time" } });
+      result.seconds = seconds;
       if (result.error !== undefined || Object.values({ ...result.multiproc, ...result.peers }).some((s) => s.error !== undefined)) failures++;
       results.push(result);
     }
@@ -107,6 +113,8 @@ async function main(): Promise<number> {
     rmSync(tmp, { recursive: true, force: true });
   }
   machine.loadavg.after = loadavg()[0] ?? NaN;
+  // The foundation's cases first, then by issue, then by name.
+  results.sort((a, b) => a.issue - b.issue || a.name.localeCompare(b.name));
 
   const date = new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC";
   console.log(`\nmultiproc benchmarks, ${date}${SCALE === 1 ? "" : ` (BENCH_SCALE=${SCALE}: quick, figures are rough)`}`);
@@ -125,10 +133,10 @@ async function main(): Promise<number> {
   } catch {
     // first run, or an unreadable file: start afresh
   }
-  const fresh = results.map((r) => ({ ...r, machine }));
+  const fresh = results.map((r) => ({ ...r, machine, scale: SCALE }));
   const merged = [...previous.filter((p) => !fresh.some((f) => f.name === p.name)), ...fresh].sort((a, b) => a.name.localeCompare(b.name));
   writeFileSync(RESULTS, JSON.stringify({ machine, scale: SCALE, cases: merged } satisfies ResultsFile, null, 2) + "\n");
-  console.log(`results: ${RESULTS}`);
+  console.log(`results: ${RESULTS} (the run took ${Math.round((performance.now() - runStarted) / 1000)} s)`);
   return failures === 0 ? 0 : 1;
 }
 

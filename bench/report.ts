@@ -31,6 +31,8 @@ export interface CaseResult {
   issue: number;
   metric: Metric;
   measuredAt: string;
+  /** Wall-clock seconds the case took, all rounds and sides. */
+  seconds?: number;
   pending?: string;
   error?: string;
   multiproc: Record<string, Summary>;
@@ -58,7 +60,7 @@ function summarize(samples: number[], notes: string[], error?: string): Summary 
 function sig(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
-  return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : a >= 1 ? x.toFixed(2) : x.toFixed(3);
+  return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : a >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
 
 export function formatValue(value: number, metric: Metric): string {
@@ -83,7 +85,7 @@ function ratioText(ratio: number, metric: Metric): string {
 }
 
 export function goalText(goal: Goal, metric: Metric): string {
-  return metric.kind === "time" ? `<= ${goal.ratio}x ${goal.peer}'s time` : `>= ${goal.ratio}x ${goal.peer}'s throughput`;
+  return metric.kind === "time" ? `<= ${goal.ratio}x the time of ${goal.peer}` : `>= ${goal.ratio}x the throughput of ${goal.peer}`;
 }
 
 function meets(ratio: number, goal: Goal, metric: Metric): boolean {
