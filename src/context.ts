@@ -3,6 +3,7 @@
 // as they are; only the classes that start children (Process, later Pool) are bound.
 import type { StartMethod } from "./backends/backend.js";
 import { checkStartMethod, getAllStartMethods, getStartMethod, setStartMethod } from "./backends/registry.js";
+import { Pipe } from "./connection/pipe.js";
 import { Process } from "./process.js";
 import { SharedMemory } from "./shared/shared-memory.js";
 
@@ -10,6 +11,7 @@ export interface Context {
   readonly startMethod: StartMethod;
   readonly Process: typeof Process;
   readonly SharedMemory: typeof SharedMemory;
+  readonly Pipe: typeof Pipe;
   getStartMethod(): StartMethod;
 }
 
@@ -23,6 +25,7 @@ function makeContext(method: StartMethod): Context {
     startMethod: method,
     Process: BoundProcess,
     SharedMemory,
+    Pipe,
     getStartMethod: () => method,
   });
 }

@@ -50,6 +50,12 @@ export const ErrorCodes = {
   UNKNOWN_OBJECT: "ERR_UNKNOWN_OBJECT",
   RELEASED: "ERR_PROXY_RELEASED",
   NOT_HELD: "ERR_NOT_HELD",
+  TOO_MANY_HOLDERS: "ERR_TOO_MANY_HOLDERS",
+  BUSY: "ERR_BUSY",
+  NOT_READABLE: "ERR_NOT_READABLE",
+  NOT_WRITABLE: "ERR_NOT_WRITABLE",
+  MESSAGE_TOO_LONG: "ERR_MESSAGE_TOO_LONG",
+  TASK_DONE_TOO_MANY: "ERR_TASK_DONE_TOO_MANY",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `ERR_SHM_${string}` | `ERR_${string}`;

@@ -18,6 +18,8 @@ registerLazyHandleType("SharedTable", () => import("./arrow/shared-table.js"));
 export { Listener, Client, type Address, type AuthKey, type ConnectionOptions, type ListenerOptions } from "./connection/listener.js";
 export { SocketConnection } from "./connection/socket-connection.js";
 export { wait, type Pollable } from "./connection/wait.js";
+export { Pipe, type PipeOptions } from "./connection/pipe.js";
+export { Connection, type RecvOptions, type SendOptions, type PollOptions } from "./connection/connection.js";
 
 /** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
 export function cpuCount(): number {

@@ -4,6 +4,7 @@ import { ArgumentError, ErrorCodes, StateError } from "./errors.js";
 import { checkNotBootstrapping, getIdentity, nextChildIdentity } from "./runtime.js";
 import { describeTarget, resolveTarget } from "./target.js";
 import { checkOptions, checkTimeout, describe } from "./validate.js";
+import { collectAbandons } from "./transport/handles.js";
 import { backendFor, defaultStartMethod } from "./backends/registry.js";
 
 /** A function that can run in a child: its arguments are `A`, its result is ignored. */
@@ -100,7 +101,8 @@ export class Process<A extends unknown[] = unknown[]> {
     const { name, ident } = nextChildIdentity();
     if (this.name === "") this.name = name;
     const backend: Backend = backendFor(this.startMethod);
-    const child = backend.start({
+    // Objects in args may reserve holder slots that the child claims; if it dies first, give them up.
+    const [child, abandon] = collectAbandons(() => backend.start({
       args: this.#args,
       identity: {
         name: this.name,
@@ -110,11 +112,12 @@ export class Process<A extends unknown[] = unknown[]> {
         parent: { name: me.name, pid: process.pid },
         kind: backend.method,
       },
-    }, resolveTarget(this.#target));
+    }, resolveTarget(this.#target)));
     this.#child = child;
     live.add(this as unknown as Process);
     if (this.#daemon) child.setRef(false);
     void child.exited.then((code) => {
+      abandon();
       this.#exitCode = code;
       live.delete(this as unknown as Process);
     });

@@ -81,4 +81,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   multiproc::InitShm(exports);
   multiproc::InitFutex(exports);
   multiproc::InitWaiter(exports);
+  multiproc::InitThreads(exports);
 }

@@ -30,5 +30,6 @@ bool ArgWord(const v8::FunctionCallbackInfo<v8::Value>& info, int arrayArg, int 
 void InitShm(v8::Local<v8::Object> exports);
 void InitFutex(v8::Local<v8::Object> exports);
 void InitWaiter(v8::Local<v8::Object> exports);
+void InitThreads(v8::Local<v8::Object> exports);
 
 }  // namespace multiproc

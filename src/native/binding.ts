@@ -25,6 +25,8 @@ export interface NativeBinding {
     ref: boolean,
   ): NativeWaitCode | Promise<NativeWaitCode>;
   cancelWait(id: number): boolean;
+  registerThread(threadId: number): void;
+  threadAlive(threadId: number): boolean;
 }
 
 const packageRoot = fileURLToPath(new URL("../../", import.meta.url));

@@ -29,6 +29,36 @@ const revivers = new Map<string, Reviver>();
 // receive paths (loadsAsync), so children that never meet one never pay for it.
 const lazy = new Map<string, () => Promise<unknown>>();
 
+// Transfers: reducing an object may reserve something for its receiver (a holder slot of a Pipe
+// end or a Queue, see shared/holders.ts) that the receiver claims when it revives the object. When
+// the sender learns that a message will never be read (a child that died before reading its args),
+// it gives those reservations up: onAbandon() registers how, collectAbandons() gathers them.
+let abandons: (() => void)[] | undefined;
+
+/** Called from [kReduce]: how to undo this reduction's reservation if the message is lost. */
+export function onAbandon(undo: () => void): void {
+  abandons?.push(undo);
+}
+
+/**
+ * Runs `fn` (which reduces a message) and returns its result and a function that undoes its
+ * reservations. If `fn` throws (an unsendable value further on), they are undone at once.
+ */
+export function collectAbandons<T>(fn: () => T): [T, () => void] {
+  const outer = abandons;
+  const mine: (() => void)[] = [];
+  const undo = () => mine.splice(0).forEach((u) => u());
+  abandons = mine;
+  try {
+    return [fn(), undo];
+  } catch (err) {
+    undo();
+    throw err;
+  } finally {
+    abandons = outer;
+  }
+}
+
 export function registerHandleType(type: string, revive: Reviver): void {
   revivers.set(type, revive);
 }

@@ -218,8 +218,14 @@ export class RingWriter extends RingBase {
     return frames;
   }
 
+  // Another holder of this end may have written since we last did: start from the shared TAIL.
+  #sync(): void {
+    this.#tail = Atomics.load(this.words, TAIL);
+  }
+
   async send(payload: Uint8Array, options: WaitOptions = {}): Promise<void> {
     this.#checkOpen();
+    this.#sync();
     const deadline = deadlineOf(options.timeout);
     for (const [header, bytes, from, length] of this.#frames(payload)) {
       while (!this.#put(header, bytes, from, length)) {
@@ -233,6 +239,7 @@ export class RingWriter extends RingBase {
 
   sendSync(payload: Uint8Array, options: { timeout?: number | undefined } = {}): void {
     this.#checkOpen();
+    this.#sync();
     const deadline = deadlineOf(options.timeout);
     for (const [header, bytes, from, length] of this.#frames(payload)) {
       while (!this.#put(header, bytes, from, length)) {
@@ -262,7 +269,14 @@ export class RingReader extends RingBase {
 
   /** Whether a frame is waiting. */
   available(): boolean {
+    this.#sync();
     return Atomics.load(this.words, TAIL) !== this.#head;
+  }
+
+  // Another holder of this end (in another process) may have read since we last did: between
+  // messages, start from the shared HEAD. Mid-message (fragments pending) the position is ours.
+  #sync(): void {
+    if (this.#parts.length === 0) this.#head = Atomics.load(this.words, HEAD);
   }
 
   #eof(): boolean {
@@ -275,7 +289,8 @@ export class RingReader extends RingBase {
 
   /** Takes one whole message if one is complete, else undefined. */
   tryRecv(): Uint8Array | undefined {
-    while (this.available()) {
+    this.#sync();
+    while (Atomics.load(this.words, TAIL) !== this.#head) {
       const pos = this.#head & this.mask;
       const header = this.data32[pos >> 2]!;
       const length = header & LENGTH_MASK;
@@ -307,6 +322,18 @@ export class RingReader extends RingBase {
     if (this.available() || this.#eof()) return true;
     try {
       return await this.waitAsync(RSEQ, RSLEEP, () => this.available() || this.closedFlags() !== 0, deadlineOf(options.timeout ?? 0), options.signal, eof);
+    } catch (err) {
+      if (err instanceof EOFError) return true;
+      throw err;
+    }
+  }
+
+  /** poll() for code that may block its thread. */
+  pollSync(options: { timeout?: number | undefined } = {}): boolean {
+    this.#checkOpen();
+    if (this.available() || this.#eof()) return true;
+    try {
+      return this.waitSync(RSEQ, RSLEEP, () => this.available() || this.closedFlags() !== 0, deadlineOf(options.timeout ?? 0), eof);
     } catch (err) {
       if (err instanceof EOFError) return true;
       throw err;

@@ -1,0 +1,55 @@
+// Which worker threads of this process are alive. Owners recorded in shared memory as (pid,
+// threadId) need this: a thread stopped by worker.terminate() runs no JS on its way out, but its
+// Node environment's cleanup hooks still run, and the addon's statics are shared by every thread
+// of the process (one dlopen), so a process-wide set can answer "is thread N still running?".
+#include <mutex>
+#include <unordered_set>
+
+#include "common.h"
+
+namespace multiproc {
+namespace {
+
+std::mutex live_mutex;
+std::unordered_set<int64_t> live_threads;
+
+void Forget(void* arg) {
+  std::lock_guard<std::mutex> lock(live_mutex);
+  live_threads.erase(reinterpret_cast<intptr_t>(arg));
+}
+
+// registerThread(threadId): marks the calling thread alive until its environment is torn down.
+// Call once per environment.
+void RegisterThread(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  double id;
+  if (!ArgNumber(info, 0, "threadId", &id)) return;
+  intptr_t key = static_cast<intptr_t>(id);
+  {
+    std::lock_guard<std::mutex> lock(live_mutex);
+    live_threads.insert(key);
+  }
+  node::AddEnvironmentCleanupHook(info.GetIsolate(), Forget, reinterpret_cast<void*>(key));
+}
+
+// threadAlive(threadId): whether a thread of this process registered that id and still runs.
+void ThreadAlive(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  double id;
+  if (!ArgNumber(info, 0, "threadId", &id)) return;
+  std::lock_guard<std::mutex> lock(live_mutex);
+  info.GetReturnValue().Set(live_threads.count(static_cast<intptr_t>(id)) != 0);
+}
+
+}  // namespace
+
+void InitThreads(v8::Local<v8::Object> exports) {
+  v8::Isolate* isolate = exports->GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  auto add = [&](const char* name, v8::FunctionCallback fn) {
+    v8::Local<v8::Function> f = v8::FunctionTemplate::New(isolate, fn)->GetFunction(context).ToLocalChecked();
+    exports->Set(context, v8::String::NewFromUtf8(isolate, name).ToLocalChecked(), f).Check();
+  };
+  add("registerThread", RegisterThread);
+  add("threadAlive", ThreadAlive);
+}
+
+}  // namespace multiproc
