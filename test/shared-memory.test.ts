@@ -6,7 +6,8 @@ import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { describe, test } from "node:test";
-import { ErrorCodes, getContext, SharedMemory, ShareableList } from "multiproc";
+import { ErrorCodes, getContext, SharedMemory, ShareableList, SharedMemoryError } from "multiproc";
+import * as subpath from "multiproc/shared-memory";
 import { CONTEXTS, eventually, fixture } from "./helpers.js";
 import { attachAndWrite, writeInto } from "./fixtures/shared-memory.js";
 
@@ -22,6 +23,12 @@ function text(bytes: Uint8Array, length: number): string {
 }
 
 describe("SharedMemory", () => {
+  test("multiproc/shared-memory re-exports the same classes", () => {
+    assert.equal(subpath.SharedMemory, SharedMemory);
+    assert.equal(subpath.ShareableList, ShareableList);
+    assert.equal(subpath.SharedMemoryError, SharedMemoryError);
+  });
+
   test("create draws a CPython-style name, zero-filled, visible in /dev/shm", () => {
     const shm = new SharedMemory({ create: true, size: 10 });
     try {

@@ -1,0 +1,4 @@
+// multiproc/shared-memory: Python's multiprocessing.shared_memory for readers coming from Python.
+export { SharedMemory, type SharedMemoryOptions } from "../shared/shared-memory.js";
+export { ShareableList, type ShareableItem, type ShareableListOptions } from "../shared/shareable-list.js";
+export { SharedMemoryError } from "../errors.js";
