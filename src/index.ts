@@ -20,6 +20,7 @@ export { SocketConnection } from "./connection/socket-connection.js";
 export { wait, type Pollable } from "./connection/wait.js";
 export { Pipe, type PipeOptions } from "./connection/pipe.js";
 export { Connection, type RecvOptions, type SendOptions, type PollOptions } from "./connection/connection.js";
+export * from "./managers/index.js";
 
 /** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
 export function cpuCount(): number {

@@ -96,6 +96,8 @@ function fromSource(d: Extract<TargetDescriptor, { kind: "function" }>, importEr
       cause: importError ?? err,
     });
   }
+  // A class (a manager's registered type, located like a target) is used as is, with `new`.
+  if (/^class[\s{]/.test(d.source)) return fn;
   // A free variable shows up as a ReferenceError when the rebuilt function runs: say why.
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     try {

@@ -75,7 +75,7 @@ function moduleHref(url: URL | string): string {
 const described = new WeakMap<AnyFunction, TargetDescriptor>();
 
 /** Describes `fn` for a child. Throws at the call for anything that can never work. */
-export function describeTarget(fn: unknown, what = "target"): TargetDescriptor {
+export function describeTarget(fn: unknown, what = "target", options: { allowClass?: boolean } = {}): TargetDescriptor {
   if (typeof fn !== "function") {
     throw new ArgumentError(`${what} must be a function, got ${describe(fn)}`, ErrorCodes.INVALID_ARG_TYPE);
   }
@@ -96,7 +96,7 @@ export function describeTarget(fn: unknown, what = "target"): TargetDescriptor {
       ErrorCodes.TARGET_NOT_FOUND,
     );
   }
-  if (/^class[\s{]/.test(source)) {
+  if (/^class[\s{]/.test(source) && options.allowClass !== true) {
     throw new ArgumentError(`${what} '${f.name}' is a class; pass a function`, ErrorCodes.INVALID_ARG_TYPE);
   }
   const d: TargetDescriptor = { kind: "function", name: f.name, source, url: functionUrl(f) };
@@ -114,8 +114,8 @@ const resolved = new WeakMap<AnyFunction, Promise<TargetDescriptor>>();
  * deadlock: the race against setImmediate gives up on it and the child, where that module is not
  * evaluating, looks for the function by source.
  */
-export function resolveTarget(fn: unknown, what = "target"): Promise<TargetDescriptor> {
-  const d = describeTarget(fn, what);
+export function resolveTarget(fn: unknown, what = "target", options: { allowClass?: boolean } = {}): Promise<TargetDescriptor> {
+  const d = describeTarget(fn, what, options);
   const f = fn as AnyFunction;
   let pending = resolved.get(f);
   if (pending === undefined) {

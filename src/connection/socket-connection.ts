@@ -8,7 +8,7 @@
 // one socket chunk and deserialise nothing.
 import type { Socket } from "node:net";
 import { ArgumentError, BufferTooShort, EOFError, ErrorCodes, StateError } from "../errors.js";
-import { dumps, loads } from "../transport/serialize.js";
+import { dumps, loadsAsync } from "../transport/serialize.js";
 import { checkOptions, checkTimeout, describe } from "../validate.js";
 import { FrameDecoder, frameHeader, frameSmall, badLength } from "./framing.js";
 
@@ -176,7 +176,7 @@ export class SocketConnection implements AsyncIterable<unknown>, Disposable {
   /** Serialises `obj` (node:v8 structured clone, multiproc objects as handles) and sends it. */
   async send(obj: unknown): Promise<void> {
     this.#checkWritable();
-    return this.#write(dumps(obj));
+    return this.#write(dumps(obj, "socket"));
   }
 
   #write(bytes: Uint8Array): Promise<void> {
@@ -225,7 +225,7 @@ export class SocketConnection implements AsyncIterable<unknown>, Disposable {
 
   /** The next object. Rejects with EOFError once the peer closed and nothing is left. */
   async recv(): Promise<unknown> {
-    return loads(await this.#takeFrame());
+    return loadsAsync(await this.#takeFrame());
   }
 
   /**

@@ -11,8 +11,11 @@ import { isBinary, reduceBinary, reviveBinary } from "./binary.js";
 export const kReduce = Symbol.for("multiproc.reduce");
 const TAG = "__multiproc_handle__";
 
-/** How the message travels: "bytes" (another process) or "thread" (postMessage: SABs are shared). */
-export type Transport = "bytes" | "thread";
+/**
+ * How the message travels: "bytes" (another process on this machine), "thread" (postMessage: SABs
+ * are shared) or "socket" (multiproc/connection and managers, maybe another machine: binaries inline).
+ */
+export type Transport = "bytes" | "thread" | "socket";
 
 export interface Reduced {
   type: string;

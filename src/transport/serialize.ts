@@ -18,9 +18,11 @@ export function unsendable(err: unknown): ArgumentError {
  * Serialises `value` for another process. Throws ERR_UNSERIALIZABLE before anything is written.
  * Layout: a flag byte (0 plain, 1 with handles); with handles, the handle types as a JSON list
  * (u16 length + UTF-8) so the receiver can load their modules first; then V8's format.
+ * The "socket" transport (multiproc/connection, managers) may reach another machine, so large
+ * binaries are serialised inline instead of being handed over through a segment.
  */
-export function dumps(value: unknown): Buffer {
-  const { value: reduced, found, types } = reduce(value, "bytes");
+export function dumps(value: unknown, transport: "bytes" | "socket" = "bytes"): Buffer {
+  const { value: reduced, found, types } = reduce(value, transport);
   const serializer = new DefaultSerializer();
   if (found) {
     const list = Buffer.from(JSON.stringify(types));
@@ -53,6 +55,13 @@ function open(bytes: Uint8Array): { deserializer: DefaultDeserializer; types: st
   }
   deserializer.readHeader();
   return { deserializer, types };
+}
+
+/** The handle types a dumps() payload names (for loadHandleTypes before a synchronous loads). */
+export function handleTypesOf(bytes: Uint8Array): string[] {
+  if (bytes[0] !== 1) return [];
+  const length = bytes[1]! | (bytes[2]! << 8);
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 3, length).toString()) as string[];
 }
 
 /** The inverse of dumps, for synchronous receivers (handle types must already be loaded). */

@@ -1,0 +1,2 @@
+// multiproc/managers: Python's multiprocessing.managers for readers coming from Python.
+export * from "../managers/index.js";

@@ -1,0 +1,337 @@
+// Typed proxies for SyncManager's types. Every method is a request to the server and returns a
+// Promise; the names follow SPEC (Python's, camelCased, with JS's get/set for item access).
+import { ErrorCodes, TimeoutError } from "../errors.js";
+import { checkOptions, checkTimeout } from "../validate.js";
+import { BaseProxy, registerProxyType } from "./proxy.js";
+
+/** Dict keys are compared by value on the server, so they are primitives. */
+export type DictKey = string | number | bigint | boolean | null | undefined;
+
+export interface BlockOptions {
+  /** Wait when the operation cannot proceed now (default true). */
+  block?: boolean;
+  /** At most this many milliseconds. */
+  timeout?: number;
+}
+
+function checked<T extends object | undefined>(options: T): T {
+  if (options !== undefined) checkTimeout(checkOptions(options).timeout);
+  return options;
+}
+
+export class DictProxy<K extends DictKey = DictKey, V = unknown> extends BaseProxy {
+  get(key: K): Promise<V | undefined>;
+  get<D>(key: K, fallback: D): Promise<V | D>;
+  get(key: K, ...fallback: unknown[]): Promise<unknown> {
+    return this._callMethod("get", [key, ...fallback]);
+  }
+  set(key: K, value: V): Promise<void> {
+    return this._callMethod("set", [key, value]) as Promise<void>;
+  }
+  /** Removes `key`; resolves whether it was there. */
+  delete(key: K): Promise<boolean> {
+    return this._callMethod("delete", [key]) as Promise<boolean>;
+  }
+  has(key: K): Promise<boolean> {
+    return this._callMethod("has", [key]) as Promise<boolean>;
+  }
+  size(): Promise<number> {
+    return this._callMethod("size") as Promise<number>;
+  }
+  keys(): Promise<K[]> {
+    return this._callMethod("keys") as Promise<K[]>;
+  }
+  values(): Promise<V[]> {
+    return this._callMethod("values") as Promise<V[]>;
+  }
+  entries(): Promise<[K, V][]> {
+    return this._callMethod("entries") as Promise<[K, V][]>;
+  }
+  setdefault(key: K, fallback: V): Promise<V> {
+    return this._callMethod("setdefault", [key, fallback]) as Promise<V>;
+  }
+  /** Removes and returns the value; without a fallback a missing key rejects (KeyError). */
+  pop(key: K): Promise<V>;
+  pop<D>(key: K, fallback: D): Promise<V | D>;
+  pop(key: K, ...fallback: unknown[]): Promise<unknown> {
+    return this._callMethod("pop", [key, ...fallback]);
+  }
+  popitem(): Promise<[K, V]> {
+    return this._callMethod("popitem") as Promise<[K, V]>;
+  }
+  update(other: Map<K, V> | Record<string, V> | [K, V][]): Promise<void> {
+    return this._callMethod("update", [other]) as Promise<void>;
+  }
+  clear(): Promise<void> {
+    return this._callMethod("clear") as Promise<void>;
+  }
+  /** A copy of the whole dict (Python's dict(d)). */
+  copy(): Promise<Map<K, V>> {
+    return this._callMethod("copy") as Promise<Map<K, V>>;
+  }
+}
+
+export class ListProxy<T = unknown> extends BaseProxy {
+  /** Item `i`; negative indices count from the end, as in Python. */
+  get(i: number): Promise<T> {
+    return this._callMethod("get", [i]) as Promise<T>;
+  }
+  set(i: number, value: T): Promise<void> {
+    return this._callMethod("set", [i, value]) as Promise<void>;
+  }
+  append(value: T): Promise<void> {
+    return this._callMethod("append", [value]) as Promise<void>;
+  }
+  extend(values: T[]): Promise<void> {
+    return this._callMethod("extend", [values]) as Promise<void>;
+  }
+  insert(i: number, value: T): Promise<void> {
+    return this._callMethod("insert", [i, value]) as Promise<void>;
+  }
+  pop(i?: number): Promise<T> {
+    return this._callMethod("pop", i === undefined ? [] : [i]) as Promise<T>;
+  }
+  remove(value: T): Promise<void> {
+    return this._callMethod("remove", [value]) as Promise<void>;
+  }
+  index(value: T, start?: number, stop?: number): Promise<number> {
+    return this._callMethod("index", [value, start ?? 0, stop]) as Promise<number>;
+  }
+  count(value: T): Promise<number> {
+    return this._callMethod("count", [value]) as Promise<number>;
+  }
+  reverse(): Promise<void> {
+    return this._callMethod("reverse") as Promise<void>;
+  }
+  sort(options?: { reverse?: boolean }): Promise<void> {
+    return this._callMethod("sort", [options ?? {}]) as Promise<void>;
+  }
+  slice(start?: number, end?: number): Promise<T[]> {
+    return this._callMethod("slice", [start, end]) as Promise<T[]>;
+  }
+  length(): Promise<number> {
+    return this._callMethod("length") as Promise<number>;
+  }
+  /** A copy of the whole list (Python's list(l)). */
+  toArray(): Promise<T[]> {
+    return this._callMethod("toArray") as Promise<T[]>;
+  }
+}
+
+export class NamespaceProxy extends BaseProxy {
+  /** The attribute's value; a missing one rejects (AttributeError). */
+  get<T = unknown>(name: string): Promise<T> {
+    return this._callMethod("get", [name]) as Promise<T>;
+  }
+  set(name: string, value: unknown): Promise<void> {
+    return this._callMethod("set", [name, value]) as Promise<void>;
+  }
+  delete(name: string): Promise<boolean> {
+    return this._callMethod("delete", [name]) as Promise<boolean>;
+  }
+  has(name: string): Promise<boolean> {
+    return this._callMethod("has", [name]) as Promise<boolean>;
+  }
+  toObject(): Promise<Record<string, unknown>> {
+    return this._callMethod("toObject") as Promise<Record<string, unknown>>;
+  }
+}
+
+export class ValueProxy<T = unknown> extends BaseProxy {
+  get(): Promise<T> {
+    return this._callMethod("get") as Promise<T>;
+  }
+  set(value: T): Promise<void> {
+    return this._callMethod("set", [value]) as Promise<void>;
+  }
+}
+
+export class ArrayProxy<T extends number | bigint = number> extends BaseProxy {
+  get(i: number): Promise<T> {
+    return this._callMethod("get", [i]) as Promise<T>;
+  }
+  set(i: number, value: T): Promise<void> {
+    return this._callMethod("set", [i, value]) as Promise<void>;
+  }
+  length(): Promise<number> {
+    return this._callMethod("length") as Promise<number>;
+  }
+  toArray(): Promise<T[]> {
+    return this._callMethod("toArray") as Promise<T[]>;
+  }
+  slice(start?: number, end?: number): Promise<T[]> {
+    return this._callMethod("slice", [start, end]) as Promise<T[]>;
+  }
+}
+
+export class QueueProxy<T = unknown> extends BaseProxy {
+  /** Puts an item; a full queue waits (or rejects with Full when not blocking or at the timeout). */
+  put(item: T, options?: BlockOptions): Promise<void> {
+    return this._callMethod("put", [item, checked(options)]) as Promise<void>;
+  }
+  /** Takes an item; an empty queue waits (or rejects with Empty when not blocking or at the timeout). */
+  get(options?: BlockOptions): Promise<T> {
+    return this._callMethod("get", [checked(options)]) as Promise<T>;
+  }
+  putNowait(item: T): Promise<void> {
+    return this._callMethod("putNowait", [item]) as Promise<void>;
+  }
+  getNowait(): Promise<T> {
+    return this._callMethod("getNowait") as Promise<T>;
+  }
+  qsize(): Promise<number> {
+    return this._callMethod("qsize") as Promise<number>;
+  }
+  empty(): Promise<boolean> {
+    return this._callMethod("empty") as Promise<boolean>;
+  }
+  full(): Promise<boolean> {
+    return this._callMethod("full") as Promise<boolean>;
+  }
+}
+
+export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {
+  taskDone(): Promise<void> {
+    return this._callMethod("taskDone") as Promise<void>;
+  }
+  /** Resolves true when every item put was marked done, false at the timeout. */
+  join(options?: { timeout?: number }): Promise<boolean> {
+    return this._callMethod("join", [checked(options)]) as Promise<boolean>;
+  }
+}
+
+/** `await using _ = await lock.hold()`: acquire now, release at the end of the scope. */
+async function hold(proxy: { acquire(o?: BlockOptions): Promise<boolean>; release(): Promise<void> }, options?: BlockOptions): Promise<AsyncDisposable> {
+  if (!(await proxy.acquire(options))) throw new TimeoutError("could not acquire within the timeout", { code: ErrorCodes.TIMEOUT });
+  return { [Symbol.asyncDispose]: () => proxy.release() };
+}
+
+export class LockProxy extends BaseProxy {
+  /** Resolves true once held, false when not blocking or at the timeout. */
+  acquire(options?: BlockOptions): Promise<boolean> {
+    return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
+  }
+  release(): Promise<void> {
+    return this._callMethod("release") as Promise<void>;
+  }
+  locked(): Promise<boolean> {
+    return this._callMethod("locked") as Promise<boolean>;
+  }
+  hold(options?: BlockOptions): Promise<AsyncDisposable> {
+    return hold(this, options);
+  }
+}
+
+export class RLockProxy extends BaseProxy {
+  acquire(options?: BlockOptions): Promise<boolean> {
+    return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
+  }
+  release(): Promise<void> {
+    return this._callMethod("release") as Promise<void>;
+  }
+  hold(options?: BlockOptions): Promise<AsyncDisposable> {
+    return hold(this, options);
+  }
+}
+
+export class SemaphoreProxy extends BaseProxy {
+  acquire(options?: BlockOptions): Promise<boolean> {
+    return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
+  }
+  release(n = 1): Promise<void> {
+    return this._callMethod("release", [n]) as Promise<void>;
+  }
+  getValue(): Promise<number> {
+    return this._callMethod("getValue") as Promise<number>;
+  }
+  hold(options?: BlockOptions): Promise<AsyncDisposable> {
+    return hold(this, options);
+  }
+}
+
+export class ConditionProxy extends BaseProxy {
+  acquire(options?: BlockOptions): Promise<boolean> {
+    return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
+  }
+  release(): Promise<void> {
+    return this._callMethod("release") as Promise<void>;
+  }
+  hold(options?: BlockOptions): Promise<AsyncDisposable> {
+    return hold(this, options);
+  }
+  /** Releases the lock, waits for notify (true) or the timeout (false), and re-acquires. */
+  wait(options?: { timeout?: number }): Promise<boolean> {
+    return this._callMethod("wait", [checked(options)]) as Promise<boolean>;
+  }
+  /** Waits until `predicate()` (run here, in the caller) is truthy; resolves its last result. */
+  async waitFor<R>(predicate: () => R | Promise<R>, options?: { timeout?: number }): Promise<R> {
+    const timeout = checkTimeout(checkOptions(options).timeout);
+    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    let result = await predicate();
+    while (!result) {
+      const left = deadline === undefined ? undefined : deadline - Date.now();
+      if (left !== undefined && left <= 0) break;
+      await this.wait(left === undefined ? {} : { timeout: left });
+      result = await predicate();
+    }
+    return result;
+  }
+  notify(n = 1): Promise<void> {
+    return this._callMethod("notify", [n]) as Promise<void>;
+  }
+  notifyAll(): Promise<void> {
+    return this._callMethod("notifyAll") as Promise<void>;
+  }
+}
+
+export class EventProxy extends BaseProxy {
+  set(): Promise<void> {
+    return this._callMethod("set") as Promise<void>;
+  }
+  clear(): Promise<void> {
+    return this._callMethod("clear") as Promise<void>;
+  }
+  isSet(): Promise<boolean> {
+    return this._callMethod("isSet") as Promise<boolean>;
+  }
+  wait(options?: { timeout?: number }): Promise<boolean> {
+    return this._callMethod("wait", [checked(options)]) as Promise<boolean>;
+  }
+}
+
+export class BarrierProxy extends BaseProxy {
+  /** This party's arrival index (0..parties-1); BrokenBarrierError after abort, reset or a timeout. */
+  wait(options?: { timeout?: number }): Promise<number> {
+    return this._callMethod("wait", [checked(options)]) as Promise<number>;
+  }
+  reset(): Promise<void> {
+    return this._callMethod("reset") as Promise<void>;
+  }
+  abort(): Promise<void> {
+    return this._callMethod("abort") as Promise<void>;
+  }
+  nWaiting(): Promise<number> {
+    return this._callMethod("nWaiting") as Promise<number>;
+  }
+  broken(): Promise<boolean> {
+    return this._callMethod("broken") as Promise<boolean>;
+  }
+  parties(): Promise<number> {
+    return this._callMethod("getParties") as Promise<number>;
+  }
+}
+
+registerProxyType("dict", DictProxy);
+registerProxyType("list", ListProxy);
+registerProxyType("Namespace", NamespaceProxy);
+registerProxyType("Value", ValueProxy);
+registerProxyType("Array", ArrayProxy);
+registerProxyType("Queue", QueueProxy);
+registerProxyType("JoinableQueue", JoinableQueueProxy);
+registerProxyType("Lock", LockProxy);
+registerProxyType("RLock", RLockProxy);
+registerProxyType("Semaphore", SemaphoreProxy);
+registerProxyType("BoundedSemaphore", SemaphoreProxy);
+registerProxyType("Condition", ConditionProxy);
+registerProxyType("Event", EventProxy);
+registerProxyType("Barrier", BarrierProxy);

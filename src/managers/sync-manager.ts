@@ -1,0 +1,70 @@
+// SyncManager and Manager(): BaseManager with Python's shared types (dict, list, Namespace, the
+// queues, the locks, Value and Array), served by the objects in objects/ through typed proxies.
+import type { ServerDict } from "./objects/collections.js";
+import { BaseManager, type ManagerOptions } from "./base-manager.js";
+import { SYNC_TYPES } from "./builtins.js";
+import type {
+  ArrayProxy, BarrierProxy, ConditionProxy, DictKey, DictProxy, EventProxy, JoinableQueueProxy, ListProxy, LockProxy,
+  NamespaceProxy, QueueProxy, RLockProxy, SemaphoreProxy, ValueProxy,
+} from "./proxies.js";
+
+export class SyncManager extends BaseManager {
+  protected static override builtinTypeids: ReadonlySet<string> = new Set(Object.keys(SYNC_TYPES));
+
+  /** A shared dict (a Map on the server), optionally filled from `init`. */
+  dict<K extends DictKey = DictKey, V = unknown>(init?: Map<K, V> | Record<string, V> | [K, V][]): Promise<DictProxy<K, V>> {
+    return this.create<ServerDict>("dict", init) as unknown as Promise<DictProxy<K, V>>;
+  }
+  list<T = unknown>(init?: Iterable<T>): Promise<ListProxy<T>> {
+    return this.create("list", init === undefined ? undefined : [...init]) as unknown as Promise<ListProxy<T>>;
+  }
+  Namespace(init?: Record<string, unknown>): Promise<NamespaceProxy> {
+    return this.create("Namespace", init) as unknown as Promise<NamespaceProxy>;
+  }
+  Queue<T = unknown>(maxsize = 0): Promise<QueueProxy<T>> {
+    return this.create("Queue", maxsize) as unknown as Promise<QueueProxy<T>>;
+  }
+  JoinableQueue<T = unknown>(maxsize = 0): Promise<JoinableQueueProxy<T>> {
+    return this.create("JoinableQueue", maxsize) as unknown as Promise<JoinableQueueProxy<T>>;
+  }
+  Lock(): Promise<LockProxy> {
+    return this.create("Lock") as unknown as Promise<LockProxy>;
+  }
+  RLock(): Promise<RLockProxy> {
+    return this.create("RLock") as unknown as Promise<RLockProxy>;
+  }
+  Semaphore(value = 1): Promise<SemaphoreProxy> {
+    return this.create("Semaphore", value) as unknown as Promise<SemaphoreProxy>;
+  }
+  BoundedSemaphore(value = 1): Promise<SemaphoreProxy> {
+    return this.create("BoundedSemaphore", value) as unknown as Promise<SemaphoreProxy>;
+  }
+  /** A Condition over `lock` (a Lock or RLock proxy of this manager), or a fresh RLock. */
+  Condition(lock?: LockProxy | RLockProxy): Promise<ConditionProxy> {
+    return this.create("Condition", lock) as unknown as Promise<ConditionProxy>;
+  }
+  Event(): Promise<EventProxy> {
+    return this.create("Event") as unknown as Promise<EventProxy>;
+  }
+  Barrier(parties: number, options: { timeout?: number } = {}): Promise<BarrierProxy> {
+    return this.create("Barrier", parties, options) as unknown as Promise<BarrierProxy>;
+  }
+  /** A shared value of any kind (the typecode is informational, as in CPython's managers). */
+  Value<T = unknown>(typecode: string, value: T): Promise<ValueProxy<T>> {
+    return this.create("Value", typecode, value) as unknown as Promise<ValueProxy<T>>;
+  }
+  /** A fixed-length array of numbers of one typecode (Python's array.array). */
+  Array<T extends number | bigint = number>(typecode: string, sizeOrSequence: number | Iterable<NoInfer<T>>): Promise<ArrayProxy<T>> {
+    const init = typeof sizeOrSequence === "number" ? sizeOrSequence : [...sizeOrSequence];
+    return this.create("Array", typecode, init) as unknown as Promise<ArrayProxy<T>>;
+  }
+}
+
+for (const typeid of Object.keys(SYNC_TYPES)) SyncManager.register(typeid, undefined, { createMethod: false });
+
+/** A started SyncManager whose server runs in a child process (Python's multiprocessing.Manager()). */
+export async function Manager(options: ManagerOptions = {}): Promise<SyncManager> {
+  const manager = new SyncManager(options);
+  await manager.start();
+  return manager;
+}
