@@ -3,3 +3,5 @@ export { Listener, Client, type Address, type AuthKey, type ConnectionOptions, t
 export { SocketConnection } from "../connection/socket-connection.js";
 export { wait, type Pollable } from "../connection/wait.js";
 export { AuthenticationError, BufferTooShort, EOFError } from "../errors.js";
+export { Pipe, type PipeOptions } from "../connection/pipe.js";
+export { Connection } from "../connection/connection.js";
