@@ -4,6 +4,11 @@
 import type { StartMethod } from "./backends/backend.js";
 import { checkStartMethod, getAllStartMethods, getStartMethod, setStartMethod } from "./backends/registry.js";
 import { Pipe } from "./connection/pipe.js";
+import { JoinableQueue } from "./queues/joinable-queue.js";
+import { LifoQueue } from "./queues/lifo-queue.js";
+import { PriorityQueue } from "./queues/priority-queue.js";
+import { Queue } from "./queues/queue.js";
+import { SimpleQueue } from "./queues/simple-queue.js";
 import { Process } from "./process.js";
 import { SharedMemory } from "./shared/shared-memory.js";
 
@@ -12,6 +17,11 @@ export interface Context {
   readonly Process: typeof Process;
   readonly SharedMemory: typeof SharedMemory;
   readonly Pipe: typeof Pipe;
+  readonly Queue: typeof Queue;
+  readonly SimpleQueue: typeof SimpleQueue;
+  readonly JoinableQueue: typeof JoinableQueue;
+  readonly LifoQueue: typeof LifoQueue;
+  readonly PriorityQueue: typeof PriorityQueue;
   getStartMethod(): StartMethod;
 }
 
@@ -26,6 +36,11 @@ function makeContext(method: StartMethod): Context {
     Process: BoundProcess,
     SharedMemory,
     Pipe,
+    Queue,
+    SimpleQueue,
+    JoinableQueue,
+    LifoQueue,
+    PriorityQueue,
     getStartMethod: () => method,
   });
 }

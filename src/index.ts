@@ -21,6 +21,11 @@ export { wait, type Pollable } from "./connection/wait.js";
 export { Pipe, type PipeOptions } from "./connection/pipe.js";
 export { Connection, type RecvOptions, type SendOptions, type PollOptions } from "./connection/connection.js";
 export * from "./managers/index.js";
+export { Queue, type QueueOptions, type PutOptions, type GetOptions, type SyncPutOptions, type SyncGetOptions } from "./queues/queue.js";
+export { SimpleQueue, type SimpleQueueOptions } from "./queues/simple-queue.js";
+export { JoinableQueue, type JoinOptions } from "./queues/joinable-queue.js";
+export { LifoQueue } from "./queues/lifo-queue.js";
+export { PriorityQueue } from "./queues/priority-queue.js";
 
 /** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
 export function cpuCount(): number {

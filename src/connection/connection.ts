@@ -12,7 +12,7 @@ import { Hold, HolderTable, myPid, releaseWhenCollected, type Transit } from "..
 import { segmentFromHandle, segmentHandle, type SegmentHandle } from "../shared/segment.js";
 import { collectAbandons, kReduce, onAbandon, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { RingReader, RingWriter } from "../transport/ring.js";
-import { dumps, loads } from "../transport/serialize.js";
+import { dumps, loads, loadsAsync } from "../transport/serialize.js";
 import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
 import { PipeSegment, type End } from "./pipe-segment.js";
 
@@ -200,7 +200,7 @@ export class Connection<T = unknown> implements Disposable, AsyncIterable<T> {
 
   /** Receives the next object; rejects with EOFError once the other end is closed (or dead) and drained. */
   async recv(options?: RecvOptions): Promise<T> {
-    return loads(await this.#receive(options)) as T;
+    return (await loadsAsync(await this.#receive(options))) as T;
   }
 
   /** Sends `size` bytes of `buf` from `offset` (bytes), as one message. Do not change them until this settles. */

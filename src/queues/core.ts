@@ -1,0 +1,450 @@
+// QueueCore: what every queue class shares. One segment per queue (queue-segment.ts), any number
+// of producers and consumers in any processes and threads, one robust mutex around each put and
+// get (a dead holder's lock is taken over and its journal replayed), and doorbells to sleep on.
+//
+// Waiting: a consumer that finds the queue empty counts itself in NE_WAITERS and reads NE_SEQ
+// *before* it lets go of the lock; a producer, after its put, bumps NE_SEQ and wakes one sleeper
+// if NE_WAITERS says someone may sleep. So a put that lands after a consumer looked always changes
+// the word that consumer sleeps on (value-based waits: docs/design.md), and no wake-up is lost.
+// Producers waiting for room do the same with NF_SEQ/NF_WAITERS. A waiter that leaves without an
+// item (timeout, abort, close) passes the wake-up it may have taken on to the next sleeper. Waits
+// are cut in slices, so a process that died between its put and its wake-up delays, never hangs.
+import { AbortError } from "../abort.js";
+import { Empty, ErrorCodes, Full, ProcessError, StateError } from "../errors.js";
+import { waiter } from "../native/wait.js";
+import { Hold, myPid, releaseWhenCollected } from "../shared/holders.js";
+import { attachSegment, createSegment, segmentFromHandle, segmentHandle, unlinkSegment, type SegmentHandle } from "../shared/segment.js";
+import { lockAsync, LockResult, lockSync, tryLock, unlock } from "../sync/mutex.js";
+import { onAbandon, type Transport } from "../transport/handles.js";
+import { Journal, QueueSegment, replay, W, type QueueLayout } from "./queue-segment.js";
+import { FLAG_OUT_OF_LINE, initStore, makeStore, type Store } from "./stores.js";
+
+const SLICE_MS = 100;
+const SPINS = 200;
+/** The least time a call waits for the queue's lock, whatever its own timeout (a holder that died needs a slice to be noticed). */
+const LOCK_GRACE_MS = 250;
+
+export interface WaitSpec {
+  block: boolean;
+  timeout: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** An item on its way in: inline bytes, or a reference to a segment of its own. */
+export interface Item {
+  payload: Uint8Array;
+  flags: number;
+  priority: number;
+  segment?: string;
+}
+
+export interface CoreState {
+  segment: SegmentHandle;
+  slot: number;
+  token: number;
+  pid: number;
+}
+
+function deadlineOf(spec: WaitSpec): number {
+  if (!spec.block) return 0;
+  return spec.timeout === undefined ? Infinity : performance.now() + spec.timeout;
+}
+
+function sliceUntil(deadline: number): number {
+  return Math.max(0, Math.min(SLICE_MS, deadline - performance.now()));
+}
+
+function lockTimeout(deadline: number): number | undefined {
+  return deadline === Infinity ? undefined : Math.max(LOCK_GRACE_MS, deadline - performance.now());
+}
+
+export class QueueCore {
+  readonly words: Int32Array;
+  readonly store: Store;
+  readonly hold: Hold;
+  readonly #journal: Journal;
+  readonly #closer = new AbortController();
+
+  constructor(readonly seg: QueueSegment, slot: number) {
+    this.words = seg.words;
+    this.store = makeStore(seg.kind, seg.segment.buffer, seg.words, seg.capacity);
+    this.#journal = new Journal(seg.words);
+    // The hold must not reference this object, so that a forgotten queue can be collected.
+    this.hold = new Hold(seg.holders, slot, () => seg.settle());
+    releaseWhenCollected(this, this.hold);
+  }
+
+  static create(layout: QueueLayout): QueueCore {
+    const seg = QueueSegment.create(layout, (buffer, words) => initStore(layout.kind, buffer, words, layout.capacity));
+    return new QueueCore(seg, seg.holders.hold());
+  }
+
+  get closed(): boolean {
+    return this.hold.released;
+  }
+
+  checkOpen(): void {
+    if (this.hold.released) throw new StateError("the queue is closed", { code: ErrorCodes.CLOSED });
+  }
+
+  /** Wraps a serialised item; one too large for the data area moves to a segment of its own. */
+  item(payload: Uint8Array, priority = 0): Item {
+    if (payload.length <= this.store.maxInline) return { payload, flags: 0, priority };
+    const segment = createSegment(payload.length, { prefix: "/mp_" });
+    new Uint8Array(segment.buffer, 0, payload.length).set(payload);
+    const ref = new TextEncoder().encode(`${segment.name}\n${payload.length}`);
+    return { payload: ref, flags: FLAG_OUT_OF_LINE, priority, segment: segment.name };
+  }
+
+  #drop(item: Item): void {
+    if (item.segment === undefined) return;
+    try {
+      unlinkSegment(item.segment);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  // ---- under the lock ---------------------------------------------------------------------
+
+  #lockSync(deadline: number): boolean {
+    if (!tryLock(this.words, W.LOCK) && lockSync(this.words, W.LOCK, lockTimeout(deadline)) === LockResult.TimedOut) return false;
+    replay(this.words);
+    return true;
+  }
+
+  async #lockAsync(deadline: number, signal: AbortSignal): Promise<boolean> {
+    const w = this.words;
+    let taken = tryLock(w, W.LOCK);
+    for (let i = 0; i < SPINS && !taken; i++) taken = Atomics.load(w, W.LOCK) === 0 && tryLock(w, W.LOCK);
+    if (!taken && (await lockAsync(w, W.LOCK, { timeout: lockTimeout(deadline), signal })) === LockResult.TimedOut) return false;
+    replay(w);
+    return true;
+  }
+
+  #unlock(): void {
+    unlock(this.words, W.LOCK);
+  }
+
+  #putLocked(item: Item): boolean {
+    const w = this.words;
+    const count = w[W.COUNT]!;
+    if (this.seg.maxsize > 0 && count >= this.seg.maxsize) return false;
+    const j = this.#journal;
+    if (!this.store.put(item.payload, item.flags, item.priority, j)) {
+      j.discard();
+      return false;
+    }
+    j.set(W.COUNT, count + 1);
+    if (this.seg.joinable) j.set(W.UNFINISHED, w[W.UNFINISHED]! + 1);
+    j.commit();
+    return true;
+  }
+
+  /** Takes the next item's bytes; an out-of-line item is mapped before it is removed (a consumer dying in between loses nothing). */
+  #takeLocked(): { bytes: Uint8Array; segment?: string } | undefined {
+    const count = this.words[W.COUNT]!;
+    if (count === 0) return undefined;
+    const j = this.#journal;
+    const taken = this.store.take(j);
+    j.set(W.COUNT, count - 1);
+    if ((taken.flags & FLAG_OUT_OF_LINE) === 0) {
+      j.commit();
+      return { bytes: taken.bytes };
+    }
+    const [name, length] = new TextDecoder().decode(taken.bytes).split("\n") as [string, string];
+    let buffer: SharedArrayBuffer;
+    try {
+      buffer = attachSegment(name).buffer;
+    } catch (err) {
+      j.commit(); // drop the broken item rather than fail on it forever
+      throw new ProcessError(`a queued item's segment ${name} is gone; the item is lost`, { code: ErrorCodes.PROCESS, cause: err });
+    }
+    j.commit();
+    return { bytes: new Uint8Array(buffer, 0, Number(length)), segment: name };
+  }
+
+  #afterTake(taken: { bytes: Uint8Array; segment?: string }): Uint8Array {
+    this.#wake(W.NF_SEQ, W.NF_WAITERS);
+    if (taken.segment !== undefined) {
+      try {
+        unlinkSegment(taken.segment);
+      } catch {
+        // Already gone.
+      }
+    }
+    return taken.bytes;
+  }
+
+  #wake(seq: number, waiters: number): void {
+    const w = this.words;
+    if (Atomics.load(w, waiters) > 0) {
+      Atomics.add(w, seq, 1);
+      waiter().wake(w, seq, 1);
+    }
+  }
+
+  #spinWhileEmpty(): void {
+    const w = this.words;
+    for (let i = 0; i < SPINS && Atomics.load(w, W.COUNT) === 0; i++);
+  }
+
+  // A close() in this process stops our own pending waits, even when other processes use the queue.
+  #signal(signal: AbortSignal | undefined): AbortSignal {
+    return signal === undefined ? this.#closer.signal : AbortSignal.any([signal, this.#closer.signal]);
+  }
+
+  #translate(err: unknown): unknown {
+    if (err instanceof AbortError && this.#closer.signal.aborted) {
+      return new StateError("the queue was closed while waiting", { code: ErrorCodes.CLOSED });
+    }
+    return err;
+  }
+
+  // ---- put and get ------------------------------------------------------------------------
+
+  async put(item: Item, spec: WaitSpec): Promise<void> {
+    const w = this.words;
+    const deadline = deadlineOf(spec);
+    const signal = this.#signal(spec.signal);
+    let waited = false;
+    try {
+      for (;;) {
+        this.checkOpen();
+        if (signal.aborted) throw new AbortError(signal.reason);
+        if (!(await this.#lockAsync(deadline, signal))) throw new Full();
+        let ok: boolean;
+        try {
+          ok = this.#putLocked(item);
+        } catch (err) {
+          this.#unlock();
+          throw err;
+        }
+        if (ok) {
+          this.#unlock();
+          this.#wake(W.NE_SEQ, W.NE_WAITERS);
+          return;
+        }
+        if (performance.now() >= deadline) {
+          this.#unlock();
+          throw new Full();
+        }
+        Atomics.add(w, W.NF_WAITERS, 1);
+        const seq = Atomics.load(w, W.NF_SEQ);
+        this.#unlock();
+        waited = true;
+        try {
+          await waiter().waitAsync(w, W.NF_SEQ, seq, { timeout: sliceUntil(deadline), signal });
+        } finally {
+          Atomics.sub(w, W.NF_WAITERS, 1);
+        }
+      }
+    } catch (err) {
+      this.#drop(item);
+      if (waited) this.#wake(W.NF_SEQ, W.NF_WAITERS);
+      throw this.#translate(err);
+    }
+  }
+
+  putSync(item: Item, spec: WaitSpec): void {
+    const w = this.words;
+    const deadline = deadlineOf(spec);
+    let waited = false;
+    try {
+      for (;;) {
+        this.checkOpen();
+        if (!this.#lockSync(deadline)) throw new Full();
+        let ok: boolean;
+        try {
+          ok = this.#putLocked(item);
+        } catch (err) {
+          this.#unlock();
+          throw err;
+        }
+        if (ok) {
+          this.#unlock();
+          this.#wake(W.NE_SEQ, W.NE_WAITERS);
+          return;
+        }
+        if (performance.now() >= deadline) {
+          this.#unlock();
+          throw new Full();
+        }
+        Atomics.add(w, W.NF_WAITERS, 1);
+        const seq = Atomics.load(w, W.NF_SEQ);
+        this.#unlock();
+        waited = true;
+        try {
+          waiter().wait(w, W.NF_SEQ, seq, sliceUntil(deadline));
+        } finally {
+          Atomics.sub(w, W.NF_WAITERS, 1);
+        }
+      }
+    } catch (err) {
+      this.#drop(item);
+      if (waited) this.#wake(W.NF_SEQ, W.NF_WAITERS);
+      throw err;
+    }
+  }
+
+  async take(spec: WaitSpec): Promise<Uint8Array> {
+    const w = this.words;
+    const deadline = deadlineOf(spec);
+    const signal = this.#signal(spec.signal);
+    let waited = false;
+    try {
+      for (;;) {
+        this.checkOpen();
+        if (signal.aborted) throw new AbortError(signal.reason);
+        if (spec.block) this.#spinWhileEmpty();
+        if (!(await this.#lockAsync(deadline, signal))) throw new Empty();
+        let taken;
+        try {
+          taken = this.#takeLocked();
+        } catch (err) {
+          this.#unlock();
+          throw err;
+        }
+        if (taken !== undefined) {
+          this.#unlock();
+          return this.#afterTake(taken);
+        }
+        if (performance.now() >= deadline) {
+          this.#unlock();
+          throw new Empty();
+        }
+        Atomics.add(w, W.NE_WAITERS, 1);
+        const seq = Atomics.load(w, W.NE_SEQ);
+        this.#unlock();
+        waited = true;
+        try {
+          await waiter().waitAsync(w, W.NE_SEQ, seq, { timeout: sliceUntil(deadline), signal });
+        } finally {
+          Atomics.sub(w, W.NE_WAITERS, 1);
+        }
+      }
+    } catch (err) {
+      if (waited) this.#wake(W.NE_SEQ, W.NE_WAITERS);
+      throw this.#translate(err);
+    }
+  }
+
+  takeSync(spec: WaitSpec): Uint8Array {
+    const w = this.words;
+    const deadline = deadlineOf(spec);
+    let waited = false;
+    try {
+      for (;;) {
+        this.checkOpen();
+        if (spec.block) this.#spinWhileEmpty();
+        if (!this.#lockSync(deadline)) throw new Empty();
+        let taken;
+        try {
+          taken = this.#takeLocked();
+        } catch (err) {
+          this.#unlock();
+          throw err;
+        }
+        if (taken !== undefined) {
+          this.#unlock();
+          return this.#afterTake(taken);
+        }
+        if (performance.now() >= deadline) {
+          this.#unlock();
+          throw new Empty();
+        }
+        Atomics.add(w, W.NE_WAITERS, 1);
+        const seq = Atomics.load(w, W.NE_SEQ);
+        this.#unlock();
+        waited = true;
+        try {
+          waiter().wait(w, W.NE_SEQ, seq, sliceUntil(deadline));
+        } finally {
+          Atomics.sub(w, W.NE_WAITERS, 1);
+        }
+      }
+    } catch (err) {
+      if (waited) this.#wake(W.NE_SEQ, W.NE_WAITERS);
+      throw err;
+    }
+  }
+
+  // ---- JoinableQueue ----------------------------------------------------------------------
+
+  taskDone(): void {
+    this.checkOpen();
+    const w = this.words;
+    if (!this.#lockSync(Infinity)) throw new Error("unreachable: an unbounded lock wait timed out");
+    const left = w[W.UNFINISHED]! - 1;
+    if (left < 0) {
+      this.#unlock();
+      throw new StateError("taskDone() was called more times than there were items put", { code: ErrorCodes.TASK_DONE_TOO_MANY });
+    }
+    Atomics.store(w, W.UNFINISHED, left);
+    this.#unlock();
+    if (left === 0) {
+      Atomics.add(w, W.JOIN_SEQ, 1);
+      waiter().wake(w, W.JOIN_SEQ);
+    }
+  }
+
+  async join(timeout: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+    const w = this.words;
+    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    const sig = this.#signal(signal);
+    try {
+      for (;;) {
+        this.checkOpen();
+        const seq = Atomics.load(w, W.JOIN_SEQ);
+        if (Atomics.load(w, W.UNFINISHED) === 0) return true;
+        if (performance.now() >= deadline) return false;
+        await waiter().waitAsync(w, W.JOIN_SEQ, seq, { timeout: sliceUntil(deadline), signal: sig });
+      }
+    } catch (err) {
+      throw this.#translate(err);
+    }
+  }
+
+  joinSync(timeout: number | undefined): boolean {
+    const w = this.words;
+    const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
+    for (;;) {
+      this.checkOpen();
+      const seq = Atomics.load(w, W.JOIN_SEQ);
+      if (Atomics.load(w, W.UNFINISHED) === 0) return true;
+      if (performance.now() >= deadline) return false;
+      waiter().wait(w, W.JOIN_SEQ, seq, sliceUntil(deadline));
+    }
+  }
+
+  // ---- lifetime ---------------------------------------------------------------------------
+
+  close(): void {
+    if (this.hold.released) return;
+    this.#closer.abort();
+    this.hold.release();
+  }
+
+  reduce(transport: Transport): CoreState {
+    this.checkOpen();
+    const seg = this.seg;
+    const segment = segmentHandle(seg.segment, transport === "thread");
+    const transit = seg.holders.reserve();
+    onAbandon(() => {
+      if (seg.holders.cancel(transit)) seg.settle();
+    });
+    return { segment, slot: transit.slot, token: transit.token, pid: myPid };
+  }
+
+  static revive(state: CoreState): QueueCore {
+    let seg: QueueSegment;
+    try {
+      seg = new QueueSegment(segmentFromHandle(state.segment));
+    } catch (err) {
+      throw new ProcessError("received a queue that is gone (every holder closed it)", { code: ErrorCodes.CLOSED, cause: err });
+    }
+    let slot = seg.holders.claim({ slot: state.slot, token: state.token }, state.pid);
+    if (slot < 0) slot = seg.holders.hold();
+    return new QueueCore(seg, slot);
+  }
+}

@@ -1,0 +1,96 @@
+// SimpleQueue: Python's multiprocessing.SimpleQueue, an unbounded FIFO with only put, get, empty
+// and close. Same shared-memory queue as Queue underneath, so it crosses processes the same way.
+import { kReduce, type Reduced, type Transport } from "../transport/handles.js";
+import { loads, loadsAsync } from "../transport/serialize.js";
+import { ErrorCodes, ProcessError } from "../errors.js";
+import type { QueueCore } from "./core.js";
+import { QueueKind, W } from "./queue-segment.js";
+import { adoptedCore, createCore, encode, registerQueueClass, waitSpec } from "./queue.js";
+
+export interface SimpleQueueOptions {
+  /** Bytes of shared memory for the items (default 256 KiB); put waits for room beyond it. */
+  capacity?: number;
+}
+
+export class SimpleQueue<T = unknown> implements AsyncIterable<T>, Disposable, AsyncDisposable {
+  readonly #core: QueueCore;
+
+  constructor(options?: SimpleQueueOptions) {
+    this.#core = adoptedCore() ?? createCore({ capacity: options?.capacity }, { kind: QueueKind.Fifo, joinable: false });
+  }
+
+  async put(item: T, options?: { signal?: AbortSignal }): Promise<void> {
+    const spec = waitSpec(options);
+    this.#core.checkOpen();
+    const [payload, undo] = encode(item);
+    try {
+      await this.#core.put(this.#core.item(payload), spec);
+    } catch (err) {
+      undo();
+      throw err;
+    }
+  }
+
+  async get(options?: { signal?: AbortSignal }): Promise<T> {
+    return (await loadsAsync(await this.#core.take(waitSpec(options)))) as T;
+  }
+
+  putSync(item: T): void {
+    this.#core.checkOpen();
+    const [payload, undo] = encode(item);
+    try {
+      this.#core.putSync(this.#core.item(payload), { block: true, timeout: undefined });
+    } catch (err) {
+      undo();
+      throw err;
+    }
+  }
+
+  getSync(): T {
+    return loads(this.#core.takeSync({ block: true, timeout: undefined })) as T;
+  }
+
+  empty(): boolean {
+    return Atomics.load(this.#core.words, W.COUNT) === 0;
+  }
+
+  get closed(): boolean {
+    return this.#core.closed;
+  }
+
+  close(): void {
+    this.#core.close();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (err) {
+        if (err instanceof ProcessError && err.code === ErrorCodes.CLOSED) return;
+        throw err;
+      }
+      yield item;
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  [kReduce](transport: Transport): Reduced {
+    return { type: "Queue", state: { cls: "SimpleQueue", core: this.#core.reduce(transport) } };
+  }
+
+  toString(): string {
+    return `<SimpleQueue ${this.#core.seg.segment.name}${this.closed ? " closed" : ""}>`;
+  }
+}
+
+registerQueueClass("SimpleQueue", () => new SimpleQueue());
