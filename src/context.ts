@@ -9,12 +9,14 @@ import { LifoQueue } from "./queues/lifo-queue.js";
 import { PriorityQueue } from "./queues/priority-queue.js";
 import { Queue } from "./queues/queue.js";
 import { SimpleQueue } from "./queues/simple-queue.js";
+import { Pool } from "./pool/pool.js";
 import { Process } from "./process.js";
 import { SharedMemory } from "./shared/shared-memory.js";
 
 export interface Context {
   readonly startMethod: StartMethod;
   readonly Process: typeof Process;
+  readonly Pool: typeof Pool;
   readonly SharedMemory: typeof SharedMemory;
   readonly Pipe: typeof Pipe;
   readonly Queue: typeof Queue;
@@ -31,9 +33,14 @@ function makeContext(method: StartMethod): Context {
     protected static override startMethod: StartMethod | undefined = method;
   }
   Object.defineProperty(BoundProcess, "name", { value: "Process" });
+  class BoundPool extends Pool {
+    protected static override startMethod: StartMethod | undefined = method;
+  }
+  Object.defineProperty(BoundPool, "name", { value: "Pool" });
   return Object.freeze({
     startMethod: method,
     Process: BoundProcess,
+    Pool: BoundPool,
     SharedMemory,
     Pipe,
     Queue,

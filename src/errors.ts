@@ -56,6 +56,10 @@ export const ErrorCodes = {
   NOT_WRITABLE: "ERR_NOT_WRITABLE",
   MESSAGE_TOO_LONG: "ERR_MESSAGE_TOO_LONG",
   TASK_DONE_TOO_MANY: "ERR_TASK_DONE_TOO_MANY",
+  NOT_READY: "ERR_NOT_READY",
+  WORKER_START: "ERR_WORKER_START",
+  POOL_TERMINATED: "ERR_POOL_TERMINATED",
+  POOL_RUNNING: "ERR_POOL_RUNNING",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `ERR_SHM_${string}` | `ERR_${string}`;

@@ -26,6 +26,11 @@ export { SimpleQueue, type SimpleQueueOptions } from "./queues/simple-queue.js";
 export { JoinableQueue, type JoinOptions } from "./queues/joinable-queue.js";
 export { LifoQueue } from "./queues/lifo-queue.js";
 export { PriorityQueue } from "./queues/priority-queue.js";
+export { Pool, type PoolOptions, type CallOptions, type ApplyOptions, type MapOptions, type MapAsyncOptions } from "./pool/pool.js";
+export { AsyncResult } from "./pool/results.js";
+export { PoolIterator } from "./pool/imap.js";
+export type { WorkerStats } from "./pool/stats.js";
+export type { ProgressOption } from "./pool/progress.js";
 
 /** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
 export function cpuCount(): number {

@@ -61,6 +61,8 @@ export interface WaitOptions {
   /** Milliseconds; undefined waits as long as the peer lives. */
   timeout?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Whether the pending wait keeps the event loop alive (default true); the Pool's readers use false. */
+  ref?: boolean | undefined;
 }
 
 /** Says whether the process on the other side is gone (checked every slice while waiting). */
@@ -133,6 +135,7 @@ class RingBase {
     deadline: number,
     signal: AbortSignal | undefined,
     gone: () => Error,
+    ref = true,
   ): Promise<boolean> {
     for (let i = 0; i < SPINS; i++) if (ready()) return true;
     for (;;) {
@@ -148,7 +151,7 @@ class RingBase {
       }
       let r;
       try {
-        r = await waiter().waitAsync(this.words, bell, seq, { timeout: slice, signal });
+        r = await waiter().waitAsync(this.words, bell, seq, { timeout: slice, signal, ref });
       } finally {
         Atomics.store(this.words, sleepFlag, 0);
       }
@@ -231,7 +234,7 @@ export class RingWriter extends RingBase {
       while (!this.#put(header, bytes, from, length)) {
         this.#checkOpen();
         const need = 4 + align4(length);
-        const ok = await this.waitAsync(WSEQ, WSLEEP, () => this.#free() >= need || this.closedFlags() !== 0, deadline, options.signal, brokenPipe);
+        const ok = await this.waitAsync(WSEQ, WSLEEP, () => this.#free() >= need || this.closedFlags() !== 0, deadline, options.signal, brokenPipe, options.ref);
         if (!ok) throw new TimeoutError("timed out waiting for room in the pipe");
       }
     }
@@ -250,6 +253,27 @@ export class RingWriter extends RingBase {
         }
       }
     }
+  }
+
+  /**
+   * Writes the whole message if it fits now, else nothing; never waits. For writers that must not
+   * block and keep their own queue (the Pool's dispatcher).
+   */
+  trySend(payload: Uint8Array): boolean {
+    this.#checkOpen();
+    if (payload.length >= LARGE_MESSAGE ? this.#free() < 64 : this.#free() < this.#need(payload.length)) return false;
+    for (const [header, bytes, from, length] of this.#frames(payload)) {
+      if (!this.#put(header, bytes, from, length)) throw new Error("ring: room vanished during trySend");
+    }
+    return true;
+  }
+
+  /** Ring bytes a message of `length` bytes takes when it goes inline (fragments included). */
+  #need(length: number): number {
+    const chunk = this.capacity / 2 - 4;
+    const full = Math.floor(length / chunk);
+    const rest = length - full * chunk;
+    return full * (4 + chunk) + (rest > 0 || full === 0 ? 4 + align4(rest) : 0);
   }
 
   close(): void {
@@ -348,7 +372,7 @@ export class RingReader extends RingBase {
       if (message !== undefined) return message;
       if (this.#eof()) throw eof();
       this.#checkOpen();
-      const ok = await this.waitAsync(RSEQ, RSLEEP, () => this.available() || this.closedFlags() !== 0, deadline, options.signal, eof);
+      const ok = await this.waitAsync(RSEQ, RSLEEP, () => this.available() || this.closedFlags() !== 0, deadline, options.signal, eof, options.ref);
       if (!ok) throw new TimeoutError("timed out waiting for a message");
     }
   }

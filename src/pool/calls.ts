@@ -1,0 +1,186 @@
+// The calls that end in one AsyncResult: apply (one task) and map/starmap (chunks of an input,
+// results kept in input order). imap.ts has the iterators.
+import { AbortError, onAbort } from "../abort.js";
+import type { ChunkSource } from "./chunking.js";
+import type { Progress } from "./progress.js";
+import type { TaskMode } from "./protocol.js";
+import type { AsyncResult } from "./results.js";
+import { StatsTable, type WorkerIdentity } from "./stats.js";
+import type { Call, Host, TargetEntry, Unit } from "./task.js";
+
+export interface Callbacks<T> {
+  /** Called with the value when the call succeeds (before the AsyncResult is ready). */
+  callback?: ((value: T) => void) | undefined;
+  /** Called with the error when the call fails. */
+  errorCallback?: ((error: unknown) => void) | undefined;
+}
+
+/** A callback that throws is the caller's bug: it surfaces as an uncaught exception, as a throwing event listener does. */
+function invoke<A>(fn: ((arg: A) => void) | undefined, arg: A): void {
+  if (fn === undefined) return;
+  try {
+    fn(arg);
+  } catch (err) {
+    setImmediate(() => {
+      throw err;
+    });
+  }
+}
+
+export function makeUnit(
+  host: Host,
+  call: Call,
+  fields: { index: number; count: number; target: TargetEntry; mode: TaskMode; payload: Unit["payload"]; timeout: number | undefined },
+): Unit {
+  return { id: host.nextUnitId(), call, ...fields, done: false, timer: undefined };
+}
+
+abstract class ResultCall<T> implements Call {
+  protected readonly stats = new StatsTable();
+  target: TargetEntry | undefined;
+  settled = false;
+  readonly #detach: () => void;
+
+  constructor(
+    protected readonly host: Host,
+    readonly result: AsyncResult<T>,
+    private readonly callbacks: Callbacks<T>,
+    signal: AbortSignal | undefined,
+    protected readonly progress: Progress | undefined,
+  ) {
+    this.#detach = onAbort(signal, (reason) => this.fail(new AbortError(reason)));
+  }
+
+  abstract take(): Unit | undefined;
+  abstract get exhausted(): boolean;
+  abstract onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void;
+
+  onError(unit: Unit, error: unknown, worker: WorkerIdentity | undefined, busyMs: number): void {
+    if (this.settled) return;
+    if (worker !== undefined) this.stats.add(worker, unit.count, busyMs);
+    this.fail(error);
+  }
+
+  protected succeed(value: T): void {
+    if (this.settled) return;
+    this.#end();
+    invoke(this.callbacks.callback, value);
+    this.result._resolve(value, this.stats.snapshot());
+  }
+
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.#end();
+    invoke(this.callbacks.errorCallback, error);
+    this.result._reject(error, this.stats.snapshot());
+  }
+
+  #end(): void {
+    this.settled = true;
+    this.#detach();
+    this.progress?.stop();
+    this.host.finished(this);
+  }
+}
+
+export class ApplyCall<T> extends ResultCall<T> {
+  #taken = false;
+
+  constructor(
+    host: Host,
+    result: AsyncResult<T>,
+    private readonly args: Uint8Array,
+    private readonly timeout: number | undefined,
+    callbacks: Callbacks<T>,
+    signal: AbortSignal | undefined,
+  ) {
+    super(host, result, callbacks, signal, undefined);
+  }
+
+  take(): Unit | undefined {
+    if (this.#taken || this.settled) return undefined;
+    this.#taken = true;
+    return makeUnit(this.host, this, { index: 0, count: 1, target: this.target!, mode: "apply", payload: { encoded: this.args }, timeout: this.timeout });
+  }
+
+  get exhausted(): boolean {
+    return this.settled || this.#taken;
+  }
+
+  onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void {
+    if (this.settled) return;
+    this.stats.add(worker, 1, busyMs);
+    this.succeed(value as T);
+  }
+}
+
+export class MapCall<R> extends ResultCall<R[]> {
+  readonly #values: R[] = [];
+  #outstanding = 0;
+  #done = 0;
+
+  /** Set once the input is known (an async input is read only after the function resolved). */
+  source: ChunkSource<unknown> | undefined;
+
+  constructor(
+    host: Host,
+    result: AsyncResult<R[]>,
+    private readonly mode: "map" | "starmap",
+    private readonly timeout: number | undefined,
+    callbacks: Callbacks<R[]>,
+    signal: AbortSignal | undefined,
+    progress: Progress | undefined,
+  ) {
+    super(host, result, callbacks, signal, progress);
+  }
+
+  take(): Unit | undefined {
+    if (this.settled) return undefined;
+    let chunk;
+    try {
+      chunk = this.source!.next();
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
+    if (chunk === undefined) {
+      this.check();
+      return undefined;
+    }
+    this.#outstanding++;
+    return makeUnit(this.host, this, {
+      index: chunk.index,
+      count: chunk.items.length,
+      target: this.target!,
+      mode: this.mode,
+      payload: { value: chunk.items },
+      timeout: this.timeout,
+    });
+  }
+
+  get exhausted(): boolean {
+    return this.settled || this.source!.done;
+  }
+
+  onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void {
+    if (this.settled) return;
+    this.stats.add(worker, unit.count, busyMs);
+    const values = value as R[];
+    for (let i = 0; i < values.length; i++) this.#values[unit.index + i] = values[i]!;
+    this.#outstanding--;
+    this.#done += unit.count;
+    this.progress?.update(this.#done, this.source!.total);
+    this.check();
+  }
+
+  /** Succeeds once the input is used up and every chunk answered. */
+  check(): void {
+    if (!this.settled && this.source !== undefined && this.source.done && this.#outstanding === 0) this.succeed(this.#values);
+  }
+
+  override fail(error: unknown): void {
+    if (this.settled) return;
+    this.source?.close();
+    super.fail(error);
+  }
+}

@@ -1,0 +1,266 @@
+// Binary frames for the pool's rings: a growable writer and a reader of fixed-width fields and
+// tagged values. Values that are common in pool traffic take a fast path that never touches V8's
+// serializer (whose fixed cost, 1.5–3.5 us a call here, would dominate tiny tasks): undefined,
+// null, booleans, numbers, strings, and arrays of numbers (as Int32 or Float64 runs). Anything else
+// goes through serialize.ts (structured clone plus multiproc handles).
+import { dumps, loads } from "../transport/serialize.js";
+
+const TAG_UNDEFINED = 0;
+const TAG_NULL = 1;
+const TAG_TRUE = 2;
+const TAG_FALSE = 3;
+const TAG_NUMBER = 4;
+const TAG_STRING = 5;
+const TAG_F64_ARRAY = 6;
+const TAG_I32_ARRAY = 7;
+const TAG_V8 = 8;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** How an array of numbers can travel: as Int32 values, as Float64 values, or not as numbers. */
+function numberKind(values: unknown[]): "i32" | "f64" | undefined {
+  let ints = true;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== "number") return undefined;
+    if (ints && ((v | 0) !== v || (v === 0 && 1 / v < 0))) ints = false;
+  }
+  // An array with holes reads `undefined` above; one with extra own keys is rare enough to ignore.
+  return ints ? "i32" : "f64";
+}
+
+export class FrameWriter {
+  #bytes: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+
+  constructor(initial = 4096) {
+    this.#bytes = new Uint8Array(initial);
+    this.#view = new DataView(this.#bytes.buffer);
+  }
+
+  get length(): number {
+    return this.#pos;
+  }
+
+  reset(): void {
+    this.#pos = 0;
+  }
+
+  /** Forgets what was written after `mark` (a length read earlier). */
+  truncate(mark: number): void {
+    this.#pos = mark;
+  }
+
+  #room(n: number): void {
+    const need = this.#pos + n;
+    if (need <= this.#bytes.length) return;
+    let size = this.#bytes.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#bytes.subarray(0, this.#pos));
+    this.#bytes = next;
+    this.#view = new DataView(next.buffer);
+  }
+
+  u8(v: number): void {
+    this.#room(1);
+    this.#bytes[this.#pos++] = v;
+  }
+
+  u32(v: number): void {
+    this.#room(4);
+    this.#view.setUint32(this.#pos, v, true);
+    this.#pos += 4;
+  }
+
+  /** Writes a u32 placeholder and returns where, for `patchU32`. */
+  reserveU32(): number {
+    this.u32(0);
+    return this.#pos - 4;
+  }
+
+  patchU32(at: number, v: number): void {
+    this.#view.setUint32(at, v, true);
+  }
+
+  f64(v: number): void {
+    this.#room(8);
+    this.#view.setFloat64(this.#pos, v, true);
+    this.#pos += 8;
+  }
+
+  /** A length-prefixed run of bytes. */
+  bytes(b: Uint8Array): void {
+    this.u32(b.length);
+    this.#room(b.length);
+    this.#bytes.set(b, this.#pos);
+    this.#pos += b.length;
+  }
+
+  /** Pads to a multiple of n from the frame's start, writing the pad's length first (so a value copied elsewhere still decodes). */
+  #align(n: number): void {
+    const pad = (n - ((this.#pos + 1) % n)) % n;
+    this.u8(pad);
+    this.#room(pad);
+    this.#bytes.fill(0, this.#pos, this.#pos + pad);
+    this.#pos += pad;
+  }
+
+  /**
+   * A tagged value. Throws ERR_UNSERIALIZABLE for values that cannot travel; the writer then holds
+   * a partial value: truncate() back to a mark taken before.
+   */
+  value(v: unknown): void {
+    switch (typeof v) {
+      case "undefined":
+        return this.u8(TAG_UNDEFINED);
+      case "boolean":
+        return this.u8(v ? TAG_TRUE : TAG_FALSE);
+      case "number":
+        this.u8(TAG_NUMBER);
+        return this.f64(v);
+      case "string": {
+        this.u8(TAG_STRING);
+        const at = this.reserveU32();
+        this.#room(v.length * 3);
+        const { written } = encoder.encodeInto(v, this.#bytes.subarray(this.#pos));
+        this.patchU32(at, written);
+        this.#pos += written;
+        return;
+      }
+      case "object":
+        if (v === null) return this.u8(TAG_NULL);
+        if (Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype) {
+          const kind = numberKind(v);
+          if (kind !== undefined) return this.#numbers(v as number[], kind);
+        }
+        break;
+      default:
+        break;
+    }
+    this.u8(TAG_V8);
+    this.bytes(dumps(v));
+  }
+
+  #numbers(values: number[], kind: "i32" | "f64"): void {
+    const n = values.length;
+    this.u8(kind === "i32" ? TAG_I32_ARRAY : TAG_F64_ARRAY);
+    this.u32(n);
+    const width = kind === "i32" ? 4 : 8;
+    this.#align(width);
+    this.#room(n * width);
+    const offset = this.#bytes.byteOffset + this.#pos;
+    if (kind === "i32") {
+      const out = new Int32Array(this.#bytes.buffer, offset, n);
+      for (let i = 0; i < n; i++) out[i] = values[i]!;
+    } else {
+      const out = new Float64Array(this.#bytes.buffer, offset, n);
+      for (let i = 0; i < n; i++) out[i] = values[i]!;
+    }
+    this.#pos += n * width;
+  }
+
+  /** Raw bytes already holding a tagged value (a payload encoded ahead of time). */
+  raw(b: Uint8Array): void {
+    this.#room(b.length);
+    this.#bytes.set(b, this.#pos);
+    this.#pos += b.length;
+  }
+
+  /** The frame so far: a view into the writer's buffer, valid until the next write. */
+  view(): Uint8Array {
+    return this.#bytes.subarray(0, this.#pos);
+  }
+
+  /** A copy of the frame so far. */
+  copy(): Uint8Array {
+    return this.#bytes.slice(0, this.#pos);
+  }
+}
+
+export class FrameReader {
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  #pos = 0;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get done(): boolean {
+    return this.#pos >= this.#bytes.length;
+  }
+
+  u8(): number {
+    return this.#bytes[this.#pos++]!;
+  }
+
+  u32(): number {
+    const v = this.#view.getUint32(this.#pos, true);
+    this.#pos += 4;
+    return v;
+  }
+
+  f64(): number {
+    const v = this.#view.getFloat64(this.#pos, true);
+    this.#pos += 8;
+    return v;
+  }
+
+  bytes(): Uint8Array {
+    const n = this.u32();
+    const out = this.#bytes.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return out;
+  }
+
+  value(): unknown {
+    const tag = this.u8();
+    switch (tag) {
+      case TAG_UNDEFINED:
+        return undefined;
+      case TAG_NULL:
+        return null;
+      case TAG_TRUE:
+        return true;
+      case TAG_FALSE:
+        return false;
+      case TAG_NUMBER:
+        return this.f64();
+      case TAG_STRING: {
+        return decoder.decode(this.bytes());
+      }
+      case TAG_I32_ARRAY:
+      case TAG_F64_ARRAY: {
+        const n = this.u32();
+        const width = tag === TAG_I32_ARRAY ? 4 : 8;
+        this.#pos += 1 + this.#bytes[this.#pos]!;
+        const start = this.#pos;
+        this.#pos += n * width;
+        return this.#numbers(start, n, width);
+      }
+      case TAG_V8: {
+        return loads(this.bytes());
+      }
+      default:
+        throw new RangeError(`corrupt pool frame: unknown value tag ${tag}`);
+    }
+  }
+
+  #numbers(start: number, n: number, width: number): number[] {
+    let offset = this.#bytes.byteOffset + start;
+    let buffer: ArrayBufferLike = this.#bytes.buffer;
+    // Alignment holds relative to the frame's start; a frame copied to an odd place is realigned.
+    if (offset % width !== 0) {
+      buffer = this.#bytes.slice(start, start + n * width).buffer;
+      offset = 0;
+    }
+    const src = width === 4 ? new Int32Array(buffer, offset, n) : new Float64Array(buffer, offset, n);
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(src[i]!);
+    return out;
+  }
+}

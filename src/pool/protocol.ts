@@ -1,0 +1,300 @@
+// The wire protocol between a Pool and one of its workers, written down where it lives.
+//
+// Each worker has one shared segment (created by the parent, passed as the worker's argument):
+//
+//   0        control words (Int32): STARTED = how many tasks the worker has begun (or skipped)
+//   256      the task ring     parent -> worker   (transport/ring.ts)
+//   256+R    the result ring   worker -> parent
+//
+// The worker runs its tasks one at a time, in the order they arrived. Before it begins a task it
+// bumps STARTED; right after a task ends it publishes the result frame. So when a worker dies, the
+// parent (which knows the order it sent tasks in) drains the result ring and then knows exactly
+// which task was running (the first without a result, if STARTED counted it) and which were never
+// begun (sent again to another worker).
+//
+//   parent                                   worker
+//     |  spawn(segment, config)                |
+//     |  ---- [init { initializer }] -------->  |  runs the initializer
+//     |  <------------ ready | init-failed --  |
+//     |  ---- [target, task, task, ...] ----->  |  targets are sent once, then named by id
+//     |  <------------------- started -------  |  only for tasks with a timeout
+//     |  <------------ result | error | skipped |  one frame per task, as soon as it ends
+//     |  ---- [cancel id] ------------------->  |  a task not yet begun is skipped
+//     |  ---- [stop] ------------------------>  |  finish what is queued, then exit
+//
+// Parent -> worker frames carry many messages (a batch); worker -> parent frames carry one.
+import type { TargetDescriptor } from "../target.js";
+import { ringSize } from "../transport/ring.js";
+import { FrameReader, FrameWriter } from "./codec.js";
+
+export const STARTED = 0;
+export const CONTROL_BYTES = 256;
+export const TASK_RING_CAPACITY = 1 << 18;
+export const RESULT_RING_CAPACITY = 1 << 18;
+export const TASK_RING_OFFSET = CONTROL_BYTES;
+export const RESULT_RING_OFFSET = CONTROL_BYTES + ringSize(TASK_RING_CAPACITY);
+export const SEGMENT_BYTES = RESULT_RING_OFFSET + ringSize(RESULT_RING_CAPACITY);
+
+/** How a task's payload becomes calls: apply(fn, args), fn(item) per item, fn(...item) per item. */
+export type TaskMode = "apply" | "map" | "starmap";
+const MODES: readonly TaskMode[] = ["apply", "map", "starmap"];
+
+/** What a worker is told at spawn (through its Process args). */
+export interface WorkerConfig {
+  /** Tasks to run before exiting (maxTasksPerChild), or 0 for no limit. */
+  maxTasks: number;
+  initargs: unknown[];
+}
+
+// ---- parent -> worker ----
+
+export interface InitMessage {
+  kind: "init";
+  initializer: TargetDescriptor | null;
+}
+export interface TargetMessage {
+  kind: "target";
+  id: number;
+  target: TargetDescriptor;
+}
+export interface TaskMessage {
+  kind: "task";
+  id: number;
+  target: number;
+  mode: TaskMode;
+  /** The worker reports `started` so that the parent can time the task. */
+  timed: boolean;
+  payload: unknown;
+}
+export interface CancelMessage {
+  kind: "cancel";
+  id: number;
+}
+export interface StopMessage {
+  kind: "stop";
+}
+export type ToWorker = InitMessage | TargetMessage | TaskMessage | CancelMessage | StopMessage;
+
+// ---- worker -> parent ----
+
+export interface ReadyMessage {
+  kind: "ready";
+}
+export interface InitFailedMessage {
+  kind: "init-failed";
+  error: unknown;
+}
+export interface StartedMessage {
+  kind: "started";
+  id: number;
+  /** performance.timeOrigin + performance.now() in the worker when it began. */
+  at: number;
+}
+export interface ResultMessage {
+  kind: "result";
+  id: number;
+  /** Milliseconds the worker spent on the task. */
+  busy: number;
+  value: unknown;
+}
+export interface ErrorMessage {
+  kind: "error";
+  id: number;
+  busy: number;
+  error: unknown;
+}
+export interface SkippedMessage {
+  kind: "skipped";
+  id: number;
+}
+export type FromWorker = ReadyMessage | InitFailedMessage | StartedMessage | ResultMessage | ErrorMessage | SkippedMessage;
+
+const K_INIT = 1;
+const K_TARGET = 2;
+const K_TASK = 3;
+const K_CANCEL = 4;
+const K_STOP = 5;
+const K_READY = 16;
+const K_INIT_FAILED = 17;
+const K_STARTED = 18;
+const K_RESULT = 19;
+const K_ERROR = 20;
+const K_SKIPPED = 21;
+
+/**
+ * Builds one parent -> worker frame: a message count, then the messages. Task payloads may be
+ * given already encoded (bytes from encodePayload) or as values.
+ */
+export class BatchWriter {
+  readonly #w = new FrameWriter(1 << 16);
+  #count = 0;
+  #countAt = -1;
+
+  get count(): number {
+    return this.#count;
+  }
+
+  #begin(): void {
+    if (this.#countAt < 0) {
+      this.#w.reset();
+      this.#countAt = this.#w.reserveU32();
+    }
+    this.#count++;
+  }
+
+  init(initializer: TargetDescriptor | null): void {
+    this.#begin();
+    this.#w.u8(K_INIT);
+    this.#w.value(initializer);
+  }
+
+  target(id: number, target: TargetDescriptor): void {
+    this.#begin();
+    this.#w.u8(K_TARGET);
+    this.#w.u32(id);
+    this.#w.value(target);
+  }
+
+  /** Adds a task; if its payload cannot be sent, nothing is added and the error is thrown. */
+  task(id: number, target: number, mode: TaskMode, timed: boolean, payload: { encoded: Uint8Array } | { value: unknown }): void {
+    this.#begin();
+    const mark = this.#w.length;
+    try {
+      this.#w.u8(K_TASK);
+      this.#w.u32(id);
+      this.#w.u32(target);
+      this.#w.u8(MODES.indexOf(mode) | (timed ? 0x80 : 0));
+      if ("encoded" in payload) this.#w.raw(payload.encoded);
+      else this.#w.value(payload.value);
+    } catch (err) {
+      this.#w.truncate(mark);
+      this.#count--;
+      throw err;
+    }
+  }
+
+  cancel(id: number): void {
+    this.#begin();
+    this.#w.u8(K_CANCEL);
+    this.#w.u32(id);
+  }
+
+  stop(): void {
+    this.#begin();
+    this.#w.u8(K_STOP);
+  }
+
+  /** The finished frame (a view, valid until the next call) and a fresh start; undefined if empty. */
+  take(): Uint8Array | undefined {
+    if (this.#count === 0) return undefined;
+    this.#w.patchU32(this.#countAt, this.#count);
+    this.#count = 0;
+    this.#countAt = -1;
+    return this.#w.view();
+  }
+}
+
+/** Encodes a task payload ahead of time (so that an unsendable argument fails at the call). */
+export function encodePayload(value: unknown): Uint8Array {
+  const w = new FrameWriter(64);
+  w.value(value);
+  return w.copy();
+}
+
+export function decodeBatch(frame: Uint8Array): ToWorker[] {
+  const r = new FrameReader(frame);
+  const count = r.u32();
+  const out: ToWorker[] = [];
+  for (let i = 0; i < count; i++) {
+    const kind = r.u8();
+    switch (kind) {
+      case K_INIT:
+        out.push({ kind: "init", initializer: r.value() as TargetDescriptor | null });
+        break;
+      case K_TARGET:
+        out.push({ kind: "target", id: r.u32(), target: r.value() as TargetDescriptor });
+        break;
+      case K_TASK: {
+        const id = r.u32();
+        const target = r.u32();
+        const flags = r.u8();
+        out.push({ kind: "task", id, target, mode: MODES[flags & 0x7f]!, timed: (flags & 0x80) !== 0, payload: r.value() });
+        break;
+      }
+      case K_CANCEL:
+        out.push({ kind: "cancel", id: r.u32() });
+        break;
+      case K_STOP:
+        out.push({ kind: "stop" });
+        break;
+      default:
+        throw new RangeError(`corrupt pool frame: unknown message kind ${kind}`);
+    }
+  }
+  return out;
+}
+
+/** Writes one worker -> parent message into `w` (reset first). Throws if a value cannot be sent. */
+export function encodeReply(w: FrameWriter, m: FromWorker): Uint8Array {
+  w.reset();
+  switch (m.kind) {
+    case "ready":
+      w.u8(K_READY);
+      break;
+    case "init-failed":
+      w.u8(K_INIT_FAILED);
+      w.value(m.error);
+      break;
+    case "started":
+      w.u8(K_STARTED);
+      w.u32(m.id);
+      w.f64(m.at);
+      break;
+    case "result":
+      w.u8(K_RESULT);
+      w.u32(m.id);
+      w.f64(m.busy);
+      w.value(m.value);
+      break;
+    case "error":
+      w.u8(K_ERROR);
+      w.u32(m.id);
+      w.f64(m.busy);
+      w.value(m.error);
+      break;
+    case "skipped":
+      w.u8(K_SKIPPED);
+      w.u32(m.id);
+      break;
+  }
+  return w.view();
+}
+
+export function decodeReply(frame: Uint8Array): FromWorker {
+  const r = new FrameReader(frame);
+  const kind = r.u8();
+  switch (kind) {
+    case K_READY:
+      return { kind: "ready" };
+    case K_INIT_FAILED:
+      return { kind: "init-failed", error: r.value() };
+    case K_STARTED:
+      return { kind: "started", id: r.u32(), at: r.f64() };
+    case K_RESULT:
+    case K_ERROR: {
+      const id = r.u32();
+      const busy = r.f64();
+      try {
+        const value = r.value();
+        return kind === K_RESULT ? { kind: "result", id, busy, value } : { kind: "error", id, busy, error: value };
+      } catch (err) {
+        // A value this process cannot rebuild (an unknown handle type, say) fails its task only.
+        return { kind: "error", id, busy, error: err };
+      }
+    }
+    case K_SKIPPED:
+      return { kind: "skipped", id: r.u32() };
+    default:
+      throw new RangeError(`corrupt pool frame: unknown reply kind ${kind}`);
+  }
+}

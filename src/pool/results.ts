@@ -1,0 +1,112 @@
+// AsyncResult: what applyAsync/mapAsync/starmapAsync return (Python's ApplyResult/MapResult).
+// It is also a PromiseLike, so `await pool.applyAsync(f, [x])` works. A failure that nobody asks
+// for is not an unhandled rejection: the outcome is kept until someone calls get() or then().
+import { AbortError, onAbort } from "../abort.js";
+import { ErrorCodes, StateError, TimeoutError } from "../errors.js";
+import { checkOptions, checkSignal, checkTimeout } from "../validate.js";
+import type { WorkerStats } from "./stats.js";
+
+export interface WaitOptions {
+  /** Milliseconds. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+export class AsyncResult<T> implements PromiseLike<T> {
+  #outcome: Outcome<T> | undefined;
+  readonly #settled: Promise<void>;
+  #wake!: () => void;
+  #stats: WorkerStats[] = [];
+
+  /** @internal Created by the Pool. */
+  constructor() {
+    this.#settled = new Promise<void>((resolve) => (this.#wake = resolve));
+  }
+
+  /** @internal */
+  _resolve(value: T, stats?: WorkerStats[]): boolean {
+    if (this.#outcome !== undefined) return false;
+    this.#outcome = { ok: true, value };
+    if (stats !== undefined) this.#stats = stats;
+    this.#wake();
+    return true;
+  }
+
+  /** @internal */
+  _reject(error: unknown, stats?: WorkerStats[]): boolean {
+    if (this.#outcome !== undefined) return false;
+    this.#outcome = { ok: false, error };
+    if (stats !== undefined) this.#stats = stats;
+    this.#wake();
+    return true;
+  }
+
+  /** Whether the call has completed (successfully or not). */
+  ready(): boolean {
+    return this.#outcome !== undefined;
+  }
+
+  /** Whether the call completed without an error; throws if it has not completed yet (as Python). */
+  successful(): boolean {
+    if (this.#outcome === undefined) {
+      throw new StateError("the result is not ready yet; wait() for it first", { code: ErrorCodes.NOT_READY });
+    }
+    return this.#outcome.ok;
+  }
+
+  /** Per-worker statistics of this call (tasks, items, busy time), complete once it is ready. */
+  get stats(): WorkerStats[] {
+    return this.#stats;
+  }
+
+  /** Waits until the result is ready or the timeout passes; resolves with ready(). */
+  async wait(options: WaitOptions = {}): Promise<boolean> {
+    const opts = checkOptions(options);
+    const timeout = checkTimeout(opts.timeout);
+    const signal = checkSignal(opts.signal);
+    if (this.#outcome !== undefined) return true;
+    if (signal?.aborted) throw new AbortError(signal.reason);
+    if (timeout === undefined && signal === undefined) {
+      await this.#settled;
+      return true;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    let detach = () => undefined as void;
+    try {
+      await Promise.race([
+        this.#settled,
+        new Promise<void>((resolve, reject) => {
+          if (timeout !== undefined) timer = setTimeout(resolve, timeout);
+          detach = onAbort(signal, (reason) => reject(new AbortError(reason)));
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      detach();
+    }
+    return this.#outcome !== undefined;
+  }
+
+  /** The value, or the task's error; TimeoutError if not ready within `timeout` ms. */
+  async get(options: WaitOptions = {}): Promise<T> {
+    if (!(await this.wait(options))) {
+      throw new TimeoutError(`the result was not ready within ${String(options.timeout)} ms`);
+    }
+    const outcome = this.#outcome!;
+    if (outcome.ok) return outcome.value;
+    throw outcome.error;
+  }
+
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.get().then(onfulfilled, onrejected);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "AsyncResult";
+  }
+}

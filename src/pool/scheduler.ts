@@ -1,0 +1,402 @@
+// The Pool's engine: starts and replaces workers, hands units of work to them, routes answers to
+// calls, and makes sure every unit ends (answered, failed with the worker, or timed out).
+//
+// Dispatch: a worker holds up to `depth` units, enough for ~PREFETCH_MS of work by the target's
+// measured run time (1 until one has been measured, at most MAX_DEPTH), so a worker never idles
+// waiting for its next task while long tasks are not hoarded by one worker. Units go to the
+// accepting worker holding the fewest.
+import type { StartMethod } from "../backends/backend.js";
+import { ErrorCodes, ProcessError, StateError, TimeoutError, WorkerLostError } from "../errors.js";
+import { resolveTarget, type TargetDescriptor } from "../target.js";
+import { taskError } from "./errors.js";
+import { Fifo } from "./fifo.js";
+import type { ErrorMessage, ResultMessage, SkippedMessage } from "./protocol.js";
+import { StatsTable, type WorkerStats } from "./stats.js";
+import type { Call, Host, TargetEntry, Unit } from "./task.js";
+import { WorkerHandle, type Exit, type HandleEvents } from "./worker-handle.js";
+
+const PREFETCH_MS = 2;
+const MAX_DEPTH = 128;
+/** Consecutive start-up failures after which the pool gives up. */
+const START_TRIES = 3;
+const RESPAWN_DELAY_MS = 100;
+
+export interface SchedulerOptions {
+  processes: number;
+  maxTasks: number;
+  method: StartMethod;
+  initializer: Promise<TargetDescriptor | null>;
+  initargs: unknown[];
+}
+
+type State = "running" | "closed" | "terminated" | "broken";
+
+let workerCounter = 0;
+
+export class Scheduler implements Host, HandleEvents {
+  readonly #o: SchedulerOptions;
+  readonly #workers = new Set<WorkerHandle>();
+  #calls: Call[] = [];
+  readonly #retry = new Fifo<Unit>();
+  readonly #byDescriptor = new Map<string, TargetEntry>();
+  readonly #byFunction = new WeakMap<object, TargetEntry>();
+  readonly #stats = new StatsTable();
+  #state: State = "running";
+  #error: ProcessError | undefined;
+  #unitIds = 0;
+  #inflight = 0;
+  #preparing = 0;
+  #dispatchQueued = false;
+  #startFailures = 0;
+  #respawnTimer: NodeJS.Timeout | undefined;
+  #joiners: (() => void)[] = [];
+  #keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(options: SchedulerOptions) {
+    this.#o = options;
+    for (let i = 0; i < options.processes; i++) this.#spawn();
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Why new work is refused, or undefined if it is accepted. */
+  refusal(): ProcessError | undefined {
+    switch (this.#state) {
+      case "running":
+        return undefined;
+      case "closed":
+        return new StateError("the pool is closed and accepts no new work", { code: ErrorCodes.CLOSED });
+      case "terminated":
+        return new StateError("the pool was terminated and accepts no new work", { code: ErrorCodes.POOL_TERMINATED });
+      case "broken":
+        return this.#error;
+    }
+  }
+
+  // ---- targets ----
+
+  /** The entry for `fn` if it is known already (the fast path), else undefined. */
+  knownTarget(fn: object): TargetEntry | undefined {
+    return this.#byFunction.get(fn);
+  }
+
+  async target(fn: (...args: never[]) => unknown): Promise<TargetEntry> {
+    const descriptor = await resolveTarget(fn);
+    const key = JSON.stringify(descriptor);
+    let entry = this.#byDescriptor.get(key);
+    if (entry === undefined) {
+      entry = { id: this.#byDescriptor.size + 1, descriptor, ema: undefined };
+      this.#byDescriptor.set(key, entry);
+    }
+    this.#byFunction.set(fn, entry);
+    return entry;
+  }
+
+  // ---- calls ----
+
+  /** Counts calls accepted but not yet submitted (their function is being located). */
+  preparing(delta: number): void {
+    this.#preparing += delta;
+  }
+
+  /** Takes an accepted call (a pool closed meanwhile still runs it; a terminated one does not). */
+  submit(call: Call): void {
+    if (this.#state === "terminated" || this.#state === "broken") {
+      call.fail(this.refusal());
+      return;
+    }
+    this.#calls.push(call);
+    this.wake();
+  }
+
+  nextUnitId(): number {
+    this.#unitIds = (this.#unitIds + 1) >>> 0;
+    return this.#unitIds;
+  }
+
+  wake(): void {
+    if (this.#dispatchQueued) return;
+    this.#dispatchQueued = true;
+    queueMicrotask(() => this.#dispatch());
+  }
+
+  finished(call: Call): void {
+    const i = this.#calls.indexOf(call);
+    if (i >= 0) this.#calls.splice(i, 1);
+    if (this.#state === "terminated" || this.#state === "broken") return;
+    // Units of the call that a worker holds and has not begun are skipped there.
+    for (const h of this.#workers) {
+      let any = false;
+      for (const unit of h.inflight) {
+        if (unit.call === call && !unit.done) {
+          h.cancel(unit.id);
+          any = true;
+        }
+      }
+      if (any) h.flush();
+    }
+    this.wake();
+  }
+
+  #take(): Unit | undefined {
+    for (let unit = this.#retry.shift(); unit !== undefined; unit = this.#retry.shift()) {
+      if (!unit.call.settled) return unit;
+    }
+    for (let i = 0; i < this.#calls.length; i++) {
+      const call = this.#calls[i]!;
+      const unit = call.take();
+      if (unit !== undefined) return unit;
+      if (call.exhausted) {
+        this.#calls.splice(i, 1);
+        i--;
+      }
+    }
+    return undefined;
+  }
+
+  #depth(unit: Unit): number {
+    const ema = unit.target.ema;
+    if (ema === undefined) return 1;
+    return Math.max(1, Math.min(MAX_DEPTH, Math.floor(PREFETCH_MS / Math.max(ema, 1e-3))));
+  }
+
+  #dispatch(): void {
+    this.#dispatchQueued = false;
+    if (this.#state === "terminated" || this.#state === "broken") return;
+    const accepting = [...this.#workers].filter((h) => h.accepting);
+    const touched = new Set<WorkerHandle>();
+    for (;;) {
+      const unit = this.#take();
+      if (unit === undefined) break;
+      const depth = this.#depth(unit);
+      let best: WorkerHandle | undefined;
+      for (const h of accepting) {
+        if (h.inflight.length >= depth) continue;
+        if (best === undefined || h.inflight.length < best.inflight.length) best = h;
+      }
+      if (best === undefined) {
+        this.#retry.unshift(unit);
+        break;
+      }
+      try {
+        best.assign(unit);
+      } catch (err) {
+        // This unit's payload cannot be sent: it fails alone.
+        unit.done = true;
+        unit.call.onError(unit, err, undefined, 0);
+        continue;
+      }
+      this.#inflight++;
+      touched.add(best);
+      if (this.#o.maxTasks > 0 && best.assigned >= this.#o.maxTasks) this.#retire(best);
+    }
+    for (const h of touched) h.flush();
+    this.#refresh();
+    this.#maybeStop();
+  }
+
+  /** A worker that got its last task (maxTasksPerChild): start its successor now. */
+  #retire(h: WorkerHandle): void {
+    h.replaced = true;
+    if (this.#state === "running" || this.#hasWork()) this.#spawn();
+  }
+
+  // ---- worker events ----
+
+  ready(_h: WorkerHandle): void {
+    this.#startFailures = 0;
+    this.wake();
+  }
+
+  drained(_h: WorkerHandle): void {
+    this.wake();
+  }
+
+  started(h: WorkerHandle, unit: Unit, at: number): void {
+    if (unit.timeout === undefined || unit.done) return;
+    const left = unit.timeout - (performance.timeOrigin + performance.now() - at);
+    unit.timer = setTimeout(() => this.#timedOut(h, unit), Math.max(0, left));
+    unit.timer.unref();
+  }
+
+  #timedOut(h: WorkerHandle, unit: Unit): void {
+    if (unit.done) return;
+    unit.done = true;
+    // A running function cannot be stopped from outside: the worker goes, and a new one comes.
+    h.kill();
+    unit.call.onError(unit, new TimeoutError(`the task did not finish within ${unit.timeout} ms of its start; its worker (${h.name}) was stopped`), h, unit.timeout ?? 0);
+  }
+
+  reply(h: WorkerHandle, unit: Unit, m: ResultMessage | ErrorMessage | SkippedMessage): void {
+    this.#inflight--;
+    if (unit.timer !== undefined) clearTimeout(unit.timer);
+    if (unit.done) return;
+    unit.done = true;
+    if (m.kind === "skipped") return;
+    const t = unit.target;
+    t.ema = t.ema === undefined ? m.busy : t.ema * 0.8 + m.busy * 0.2;
+    this.#stats.add(h, unit.count, m.busy);
+    if (m.kind === "result") unit.call.onResult(unit, m.value, h, m.busy);
+    else unit.call.onError(unit, taskError(m.error, h), h, m.busy);
+  }
+
+  exited(h: WorkerHandle, exit: Exit): void {
+    this.#workers.delete(h);
+    this.#stats.remove(h.name);
+    this.#inflight -= exit.lost.length + exit.unsent.length;
+    // Never begun: first in line elsewhere, in their original order.
+    for (let i = exit.unsent.length - 1; i >= 0; i--) {
+      const unit = exit.unsent[i]!;
+      if (!unit.done && !unit.call.settled) this.#retry.unshift(unit);
+    }
+    for (const unit of exit.lost) {
+      if (unit.timer !== undefined) clearTimeout(unit.timer);
+      if (unit.done) continue;
+      unit.done = true;
+      const how = exit.code < 0 ? `was killed by signal ${-exit.code}` : `exited with code ${exit.code}`;
+      unit.call.onError(unit, new WorkerLostError(`the worker running this task (${h.name}, pid ${h.pid}) ${how}`), undefined, 0);
+    }
+    if (this.#state === "terminated" || this.#state === "broken") {
+      this.#settleJoin();
+      return;
+    }
+    if (exit.startError !== undefined) {
+      this.#startFailed(exit.startError);
+    } else if (!h.replaced && (this.#state === "running" || this.#hasWork())) {
+      this.#spawn();
+    }
+    this.wake();
+    this.#settleJoin();
+  }
+
+  #startFailed(error: unknown): void {
+    this.#startFailures++;
+    if (this.#startFailures >= START_TRIES) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.#break(
+        new ProcessError(`pool workers failed to start ${this.#startFailures} times in a row: ${detail}`, {
+          code: ErrorCodes.WORKER_START,
+          cause: error,
+        }),
+      );
+      return;
+    }
+    // Back off before the next try, so a worker that cannot start does not respawn in a storm.
+    const delay = RESPAWN_DELAY_MS * 2 ** (this.#startFailures - 1);
+    const timer = setTimeout(() => {
+      if (this.#state === "running" || this.#hasWork()) this.#spawn();
+      this.#settleJoin();
+    }, delay);
+    timer.unref();
+    this.#respawnTimer = timer;
+  }
+
+  #break(error: ProcessError): void {
+    this.#state = "broken";
+    this.#error = error;
+    this.#failAll(error);
+  }
+
+  #failAll(error: unknown): void {
+    clearTimeout(this.#respawnTimer);
+    this.#respawnTimer = undefined;
+    const units = this.#retry.clear();
+    const calls = new Set<Call>([...this.#calls, ...units.map((u) => u.call)]);
+    for (const h of this.#workers) for (const u of h.inflight) calls.add(u.call);
+    this.#calls = [];
+    for (const call of calls) call.fail(error);
+    for (const h of this.#workers) h.kill();
+    this.#refresh();
+    this.#settleJoin();
+  }
+
+  #spawn(): void {
+    workerCounter++;
+    try {
+      const h = new WorkerHandle({
+        method: this.#o.method,
+        name: `PoolWorker-${workerCounter}`,
+        config: { maxTasks: this.#o.maxTasks, initargs: this.#o.initargs },
+        initializer: this.#o.initializer,
+        events: this,
+      });
+      this.#workers.add(h);
+    } catch (err) {
+      if (this.#workers.size === 0 && this.#unitIds === 0 && this.#startFailures === 0 && this.#state === "running") throw err;
+      this.#startFailed(err);
+    }
+  }
+
+  /** Work that still needs a worker: units to retry, or calls with input left. */
+  #hasWork(): boolean {
+    return this.#preparing > 0 || this.#retry.length > 0 || this.#calls.some((c) => !c.exhausted);
+  }
+
+  // ---- lifetime ----
+
+  /** Keeps the process alive while work is in flight or waits for a worker, or someone joins. */
+  #refresh(): void {
+    const busy = this.#inflight > 0 || this.#retry.length > 0 || this.#joiners.length > 0;
+    if (busy) {
+      this.#keepAlive ??= setInterval(() => undefined, 1 << 30);
+      this.#keepAlive.ref();
+    } else {
+      this.#keepAlive?.unref();
+    }
+  }
+
+  #maybeStop(): void {
+    if (this.#state !== "closed" || this.#hasWork()) return;
+    for (const h of this.#workers) h.stop();
+  }
+
+  close(): void {
+    if (this.#state !== "running") return;
+    this.#state = "closed";
+    this.#maybeStop();
+    this.#settleJoin();
+  }
+
+  terminate(): Promise<void> {
+    if (this.#state !== "terminated" && this.#state !== "broken") {
+      this.#state = "terminated";
+      this.#failAll(new StateError("the pool was terminated before this task finished", { code: ErrorCodes.POOL_TERMINATED }));
+    }
+    return this.join();
+  }
+
+  join(): Promise<void> {
+    if (this.#state === "running") {
+      return Promise.reject(new StateError("close() or terminate() the pool before join()", { code: ErrorCodes.POOL_RUNNING }));
+    }
+    const p = new Promise<void>((resolve) => this.#joiners.push(resolve));
+    this.#settleJoin();
+    return p;
+  }
+
+  #settleJoin(): void {
+    if (this.#state === "running" || this.#workers.size > 0) {
+      this.#refresh();
+      return;
+    }
+    if (this.#state === "closed" && this.#hasWork()) return; // a respawn is on its way
+    clearTimeout(this.#respawnTimer);
+    const joiners = this.#joiners;
+    this.#joiners = [];
+    for (const resolve of joiners) resolve();
+    if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
+  }
+
+  // ---- statistics ----
+
+  stats(): WorkerStats[] {
+    const live = this.#stats.snapshot();
+    for (const h of this.#workers) {
+      if (!live.some((s) => s.name === h.name)) live.push({ name: h.name, pid: h.pid, threadId: h.threadId, tasks: 0, items: 0, busyMs: 0 });
+    }
+    return live;
+  }
+}

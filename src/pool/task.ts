@@ -1,0 +1,53 @@
+// The unit of work the dispatcher hands to workers (one apply, or one chunk of a map), and the
+// interface every kind of call (apply, map, imap) offers the dispatcher.
+import type { TargetDescriptor } from "../target.js";
+import type { TaskMode } from "./protocol.js";
+import type { WorkerIdentity } from "./stats.js";
+
+/** A function the pool has seen, with the id workers know it by. */
+export interface TargetEntry {
+  readonly id: number;
+  readonly descriptor: TargetDescriptor;
+  /** Moving average of a task's run time in ms (undefined until one finished). */
+  ema: number | undefined;
+}
+
+export interface Unit {
+  readonly id: number;
+  readonly call: Call;
+  /** Position of the first item in the call's input (0 for apply). */
+  readonly index: number;
+  /** Items in this unit (1 for apply). */
+  readonly count: number;
+  readonly target: TargetEntry;
+  readonly mode: TaskMode;
+  readonly payload: { encoded: Uint8Array } | { value: unknown };
+  /** Per-task time limit in ms, counted from the task's start in the worker. */
+  readonly timeout: number | undefined;
+  /** Answered (or failed) already: anything later about it is ignored. */
+  done: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** What a call needs from the dispatcher. */
+export interface Host {
+  nextUnitId(): number;
+  /** Units may have become available (or room for them): dispatch soon. */
+  wake(): void;
+  /** The call settled: skip its queued units and stop keeping the process alive for it. */
+  finished(call: Call): void;
+}
+
+export interface Call {
+  /** Set by the Pool once the function is resolved, before the call is submitted. */
+  target: TargetEntry | undefined;
+  readonly settled: boolean;
+  /** The next unit to run if one is available now (and the call wants more in flight). */
+  take(): Unit | undefined;
+  /** No unit will ever come from this call again. */
+  readonly exhausted: boolean;
+  onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void;
+  onError(unit: Unit, error: unknown, worker: WorkerIdentity | undefined, busyMs: number): void;
+  /** Settles the whole call with an error (abort, terminate, a broken pool). */
+  fail(error: unknown): void;
+}

@@ -1,0 +1,267 @@
+// The parent's side of one pool worker: the Process running worker.ts, the segment with its two
+// rings, the tasks it holds (in the order sent), and what happened when it died.
+import type { StartMethod } from "../backends/backend.js";
+import { Process } from "../process.js";
+import { createSegment, unlinkSegment, type Segment } from "../shared/segment.js";
+import { SharedMemory } from "../shared/shared-memory.js";
+import { fromModule, type TargetDescriptor } from "../target.js";
+import { initRing, RingReader, RingWriter } from "../transport/ring.js";
+import { Fifo } from "./fifo.js";
+import {
+  BatchWriter,
+  CONTROL_BYTES,
+  decodeReply,
+  RESULT_RING_CAPACITY,
+  RESULT_RING_OFFSET,
+  SEGMENT_BYTES,
+  STARTED,
+  TASK_RING_CAPACITY,
+  TASK_RING_OFFSET,
+  type ErrorMessage,
+  type ResultMessage,
+  type SkippedMessage,
+  type WorkerConfig,
+} from "./protocol.js";
+import type { WorkerIdentity } from "./stats.js";
+import type { Unit } from "./task.js";
+
+const worker = fromModule<typeof import("./worker.js")>(new URL("./worker.js", import.meta.url));
+
+export interface Exit {
+  code: number;
+  /** Tasks the worker had begun and not answered: they died with it. */
+  lost: Unit[];
+  /** Tasks the worker never began: they can run elsewhere. */
+  unsent: Unit[];
+  /** Set when the worker died before it was ready (its initializer failed, or it crashed). */
+  startError: unknown;
+}
+
+export interface HandleEvents {
+  ready(h: WorkerHandle): void;
+  started(h: WorkerHandle, unit: Unit, at: number): void;
+  reply(h: WorkerHandle, unit: Unit, message: ResultMessage | ErrorMessage | SkippedMessage): void;
+  /** A batch of frames was handled: there may be room for more tasks. */
+  drained(h: WorkerHandle): void;
+  exited(h: WorkerHandle, exit: Exit): void;
+}
+
+export interface HandleOptions {
+  method: StartMethod;
+  name: string;
+  config: WorkerConfig;
+  initializer: Promise<TargetDescriptor | null>;
+  events: HandleEvents;
+}
+
+// Process pinned to a start method, as a context's Process is.
+const processClasses = new Map<StartMethod, typeof Process>();
+function processClass(method: StartMethod): typeof Process {
+  let cls = processClasses.get(method);
+  if (cls === undefined) {
+    cls = class WorkerProcess<A extends unknown[] = unknown[]> extends Process<A> {
+      protected static override startMethod: StartMethod | undefined = method;
+    };
+    processClasses.set(method, cls);
+  }
+  return cls;
+}
+
+export type HandleState = "starting" | "ready" | "stopping" | "dead";
+
+export class WorkerHandle implements WorkerIdentity {
+  readonly name: string;
+  readonly pid: number;
+  readonly threadId: number;
+  state: HandleState = "starting";
+  /** Tasks sent and not answered, in the order sent (the order the worker runs them). */
+  readonly inflight = new Fifo<Unit>();
+  /** Tasks ever assigned (for maxTasksPerChild). */
+  assigned = 0;
+  /** Its replacement was already started (it is retiring after maxTasksPerChild). */
+  replaced = false;
+  readonly #events: HandleEvents;
+  readonly #segment: Segment;
+  #linked = true;
+  readonly #control: Int32Array;
+  readonly #reader: RingReader;
+  readonly #writer: RingWriter;
+  readonly #process: Process<[SharedMemory, WorkerConfig]>;
+  readonly #stopReading = new AbortController();
+  readonly #known = new Set<number>();
+  readonly #batch = new BatchWriter();
+  readonly #queue: Uint8Array[] = [];
+  #answered = 0;
+  #startError: unknown = undefined;
+
+  constructor(options: HandleOptions) {
+    this.name = options.name;
+    this.#events = options.events;
+    this.#segment = createSegment(SEGMENT_BYTES, { prefix: "/mp_" });
+    const buffer = this.#segment.buffer;
+    try {
+      initRing(buffer, TASK_RING_OFFSET, TASK_RING_CAPACITY);
+      initRing(buffer, RESULT_RING_OFFSET, RESULT_RING_CAPACITY);
+      this.#control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
+      this.#writer = new RingWriter(buffer, TASK_RING_OFFSET);
+      this.#reader = new RingReader(buffer, RESULT_RING_OFFSET);
+      const shm = SharedMemory.fromHandle({ name: this.#segment.name, size: this.#segment.size, buffer });
+      const Cls = processClass(options.method);
+      this.#process = new Cls({ target: worker.runWorker, args: [shm, options.config], name: this.name, daemon: true });
+      this.#process.start();
+    } catch (err) {
+      this.#unlink();
+      throw err;
+    }
+    this.pid = this.#process.pid ?? -1;
+    this.threadId = this.#process.threadId ?? 0;
+    options.initializer.then(
+      (d) => {
+        this.#batch.init(d);
+        this.flush();
+      },
+      () => this.kill(),
+    );
+    void this.#process.join().then(() => this.#onExit(this.#process.exitCode ?? 1));
+    void this.#readLoop();
+  }
+
+  /** Ready and not retiring: may be given tasks. */
+  get accepting(): boolean {
+    return this.state === "ready" && !this.replaced;
+  }
+
+  /** Queues a task for the next flush; throws (adding nothing) if its payload cannot be sent. */
+  assign(unit: Unit): void {
+    const t = unit.target;
+    if (!this.#known.has(t.id)) {
+      this.#batch.target(t.id, t.descriptor);
+      this.#known.add(t.id);
+    }
+    this.#batch.task(unit.id, t.id, unit.mode, unit.timeout !== undefined, unit.payload);
+    this.inflight.push(unit);
+    this.assigned++;
+  }
+
+  cancel(id: number): void {
+    if (this.state !== "dead") this.#batch.cancel(id);
+  }
+
+  /** Asks the worker to finish what it holds and exit. */
+  stop(): void {
+    if (this.state === "dead" || this.state === "stopping") return;
+    this.state = "stopping";
+    this.#batch.stop();
+    this.flush();
+  }
+
+  kill(): void {
+    if (this.state === "dead") return;
+    try {
+      this.#process.kill();
+    } catch {
+      // Already gone: the exit handler runs anyway.
+    }
+  }
+
+  /** Sends what was queued: straight into the ring when it fits, else after what waits before it. */
+  flush(): void {
+    if (this.state === "dead") return;
+    const frame = this.#batch.take();
+    if (frame === undefined) return;
+    try {
+      if (this.#queue.length === 0 && this.#writer.trySend(frame)) return;
+    } catch {
+      return; // The worker is gone; its exit handler sorts out its tasks.
+    }
+    this.#queue.push(frame.slice());
+    if (this.#queue.length === 1) void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    while (this.#queue.length > 0 && this.state !== "dead") {
+      try {
+        await this.#writer.send(this.#queue[0]!, { signal: this.#stopReading.signal, ref: false });
+      } catch {
+        return;
+      }
+      this.#queue.shift();
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    for (;;) {
+      let frame: Uint8Array;
+      try {
+        frame = await this.#reader.recv({ signal: this.#stopReading.signal, ref: false });
+      } catch {
+        return; // EOF (the worker closed its end) or the exit handler took over.
+      }
+      this.#onFrame(frame);
+      this.#drain();
+      this.#events.drained(this);
+    }
+  }
+
+  #drain(): void {
+    for (let f = this.#reader.tryRecv(); f !== undefined; f = this.#reader.tryRecv()) this.#onFrame(f);
+  }
+
+  #onFrame(frame: Uint8Array): void {
+    const m = decodeReply(frame);
+    switch (m.kind) {
+      case "ready":
+        if (this.state === "starting") this.state = "ready";
+        this.#unlink(); // both sides have it mapped: the name is no longer needed
+        this.#events.ready(this);
+        return;
+      case "init-failed":
+        this.#startError = m.error;
+        return;
+      case "started": {
+        const unit = this.inflight.peek();
+        if (unit?.id === m.id) this.#events.started(this, unit, m.at);
+        return;
+      }
+      default: {
+        const unit = this.inflight.shift();
+        this.#answered++;
+        if (unit === undefined || unit.id !== m.id) throw new Error(`pool protocol: ${this.name} answered task ${m.id}, expected ${unit?.id}`);
+        this.#events.reply(this, unit, m);
+      }
+    }
+  }
+
+  #onExit(code: number): void {
+    const wasReady = this.state !== "starting";
+    this.#stopReading.abort();
+    this.#drain();
+    this.state = "dead";
+    const started = Atomics.load(this.#control, STARTED);
+    const lost: Unit[] = [];
+    const unsent: Unit[] = [];
+    let seq = this.#answered;
+    for (const unit of this.inflight.clear()) (seq++ < started ? lost : unsent).push(unit);
+    this.#queue.length = 0;
+    // Out-of-line messages the worker never read are segments of their own: adopting unlinks them.
+    const leftovers = new RingReader(this.#segment.buffer, TASK_RING_OFFSET);
+    try {
+      while (leftovers.tryRecv() !== undefined);
+    } catch {
+      // A segment already gone: nothing to clean.
+    }
+    this.#unlink();
+    const startError = wasReady ? undefined : (this.#startError ?? new Error(`the worker exited with code ${code} during start-up`));
+    this.#events.exited(this, { code, lost, unsent, startError });
+  }
+
+  #unlink(): void {
+    if (!this.#linked) return;
+    this.#linked = false;
+    try {
+      unlinkSegment(this.#segment.name);
+    } catch {
+      // Unlinked already.
+    }
+  }
+}

@@ -1,0 +1,237 @@
+// The child side of a Pool: the loop each worker runs (as the target of a Process). It reads
+// batches of tasks from its task ring, runs them one at a time in arrival order, and publishes each
+// result as soon as the task ends (protocol.ts has the diagram). Only this file runs in workers;
+// the parent side is pool.ts and worker-handle.ts.
+import { ErrorCodes, ProcessError } from "../errors.js";
+import { setBootstrapping } from "../runtime.js";
+import type { SharedMemory } from "../shared/shared-memory.js";
+import type { TargetDescriptor } from "../target.js";
+import { reviveTarget } from "../target-revive.js";
+import { RingReader, RingWriter } from "../transport/ring.js";
+import { FrameWriter } from "./codec.js";
+import { Fifo } from "./fifo.js";
+import {
+  CONTROL_BYTES,
+  decodeBatch,
+  encodeReply,
+  RESULT_RING_OFFSET,
+  STARTED,
+  TASK_RING_OFFSET,
+  type FromWorker,
+  type TaskMessage,
+  type ToWorker,
+  type WorkerConfig,
+} from "./protocol.js";
+
+type AnyFunction = (...args: unknown[]) => unknown;
+
+interface QueuedTask extends TaskMessage {
+  cancelled: boolean;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return ((typeof v === "object" && v !== null) || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}
+
+/** Imports (or rebuilds) a target; a child importing user code must not start processes meanwhile. */
+async function revive(d: TargetDescriptor): Promise<AnyFunction> {
+  setBootstrapping(true);
+  try {
+    return await reviveTarget(d);
+  } finally {
+    setBootstrapping(false);
+  }
+}
+
+function notArray(what: unknown): TypeError {
+  return new TypeError(`starmap items must be arrays of arguments, got ${typeof what}`);
+}
+
+/** Runs fn over items one after another, staying synchronous until a call returns a promise. */
+function runMany(fn: AnyFunction, items: unknown[], spread: boolean): unknown[] | Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (spread && !Array.isArray(item)) throw notArray(item);
+    const r = spread ? fn(...(item as unknown[])) : fn(item);
+    if (isThenable(r)) return finishMany(fn, items, spread, out, i, r);
+    out.push(r);
+  }
+  return out;
+}
+
+async function finishMany(fn: AnyFunction, items: unknown[], spread: boolean, out: unknown[], at: number, pending: PromiseLike<unknown>): Promise<unknown[]> {
+  out.push(await pending);
+  for (let i = at + 1; i < items.length; i++) {
+    const item = items[i];
+    if (spread && !Array.isArray(item)) throw notArray(item);
+    out.push(await (spread ? fn(...(item as unknown[])) : fn(item)));
+  }
+  return out;
+}
+
+function runTask(fn: AnyFunction, task: TaskMessage): unknown {
+  switch (task.mode) {
+    case "apply":
+      return fn(...(task.payload as unknown[]));
+    case "map":
+      return runMany(fn, task.payload as unknown[], false);
+    case "starmap":
+      return runMany(fn, task.payload as unknown[], true);
+  }
+}
+
+/** A copy of an error that can always travel (when the original holds something that cannot). */
+function plainError(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
+  const copy = new Error(err.message);
+  copy.name = err.name;
+  copy.stack = err.stack;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string") Object.assign(copy, { code });
+  return copy;
+}
+
+class Worker {
+  readonly #control: Int32Array;
+  readonly #tasks: RingReader;
+  readonly #results: RingWriter;
+  readonly #out = new FrameWriter(1 << 16);
+  readonly #queue = new Fifo<QueuedTask>();
+  readonly #pending = new Map<number, Promise<AnyFunction>>();
+  readonly #targets = new Map<number, AnyFunction>();
+  #init: TargetDescriptor | null | undefined = undefined;
+  #stopping = false;
+  #started = 0;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.#control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
+    this.#tasks = new RingReader(buffer, TASK_RING_OFFSET);
+    this.#results = new RingWriter(buffer, RESULT_RING_OFFSET);
+  }
+
+  #reply(m: FromWorker): void {
+    this.#results.sendSync(encodeReply(this.#out, m));
+  }
+
+  #accept(messages: ToWorker[]): void {
+    for (const m of messages) {
+      switch (m.kind) {
+        case "init":
+          this.#init = m.initializer;
+          break;
+        case "target": {
+          const p = revive(m.target);
+          p.then((fn) => this.#targets.set(m.id, fn), () => undefined);
+          this.#pending.set(m.id, p);
+          break;
+        }
+        case "task":
+          this.#queue.push({ ...m, cancelled: false });
+          break;
+        case "cancel":
+          for (const t of this.#queue) if (t.id === m.id) t.cancelled = true;
+          break;
+        case "stop":
+          this.#stopping = true;
+          break;
+      }
+    }
+  }
+
+  #drain(): void {
+    for (let frame = this.#tasks.tryRecv(); frame !== undefined; frame = this.#tasks.tryRecv()) this.#accept(decodeBatch(frame));
+  }
+
+  /** Waits for the next frame; false at EOF (the parent is gone). */
+  async #next(): Promise<boolean> {
+    try {
+      this.#accept(decodeBatch(await this.#tasks.recv()));
+      return true;
+    } catch (err) {
+      if ((err as ProcessError).code === ErrorCodes.EOF) return false;
+      throw err;
+    }
+  }
+
+  /** Runs the initializer; false (after telling the parent) if it failed. */
+  async #start(initargs: unknown[]): Promise<boolean> {
+    while (this.#init === undefined) if (!(await this.#next())) return false;
+    try {
+      if (this.#init !== null) {
+        const fn = await revive(this.#init);
+        const r = fn(...initargs);
+        if (isThenable(r)) await r;
+      }
+    } catch (err) {
+      this.#sendError({ kind: "init-failed", error: err });
+      return false;
+    }
+    this.#reply({ kind: "ready" });
+    return true;
+  }
+
+  #sendError(m: Extract<FromWorker, { error: unknown }>): void {
+    try {
+      this.#reply(m);
+    } catch {
+      this.#reply({ ...m, error: plainError(m.error) });
+    }
+  }
+
+  async run(config: WorkerConfig): Promise<void> {
+    if (!(await this.#start(config.initargs))) return;
+    let done = 0;
+    for (;;) {
+      this.#drain();
+      const task = this.#queue.shift();
+      if (task === undefined) {
+        if (this.#stopping || !(await this.#next())) return;
+        continue;
+      }
+      Atomics.store(this.#control, STARTED, ++this.#started);
+      if (task.cancelled) {
+        this.#reply({ kind: "skipped", id: task.id });
+        continue;
+      }
+      if (task.timed) this.#reply({ kind: "started", id: task.id, at: performance.timeOrigin + performance.now() });
+      const begin = performance.now();
+      try {
+        const fn = this.#targets.get(task.target) ?? (await this.#pending.get(task.target));
+        if (fn === undefined) throw new ProcessError(`unknown target #${task.target}`, { code: ErrorCodes.TARGET_NOT_FOUND });
+        let value = runTask(fn, task);
+        if (isThenable(value)) value = await value;
+        this.#result(task.id, performance.now() - begin, value);
+      } catch (err) {
+        this.#sendError({ kind: "error", id: task.id, busy: performance.now() - begin, error: err });
+      }
+      if (config.maxTasks > 0 && ++done >= config.maxTasks) return;
+    }
+  }
+
+  #result(id: number, busy: number, value: unknown): void {
+    try {
+      this.#reply({ kind: "result", id, busy, value });
+    } catch (err) {
+      if ((err as ProcessError).code !== ErrorCodes.UNSERIALIZABLE) throw err;
+      const error = new ProcessError(`the task's result cannot be sent back to the pool: ${(err as Error).message}`, {
+        code: ErrorCodes.UNSERIALIZABLE,
+      });
+      this.#reply({ kind: "error", id, busy, error });
+    }
+  }
+
+  close(): void {
+    this.#results.close();
+  }
+}
+
+/** The target of every pool worker process or thread. */
+export async function runWorker(shm: SharedMemory, config: WorkerConfig): Promise<void> {
+  const worker = new Worker(shm.buffer);
+  try {
+    await worker.run(config);
+  } finally {
+    worker.close();
+  }
+}
