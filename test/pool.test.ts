@@ -105,7 +105,7 @@ for (const kind of CONTEXTS) {
 
     test("a result that cannot be sent back, a target that cannot be found: typed errors, the pool keeps going", async () => {
       await assert.rejects(pool.apply(returnFunction), { code: "ERR_UNSERIALIZABLE" });
-      const missing = fromModule<{ nope(x: number): number }>(new URL("./fixtures/pool-targets.js", import.meta.url));
+      const missing = fromModule<{ nope: (x: number) => number }>(new URL("./fixtures/pool-targets.js", import.meta.url));
       await assert.rejects(pool.apply(missing.nope, [1]), { code: "ERR_TARGET_NOT_FOUND" });
       await assert.rejects(pool.map(missing.nope, [1, 2]), { code: "ERR_TARGET_NOT_FOUND" });
       const outer = 3;
@@ -132,7 +132,7 @@ for (const kind of CONTEXTS) {
     });
 
     test("a per-task timeout fails the task with TimeoutError and replaces its worker", async () => {
-      await using shm = new SharedMemory({ create: true, size: 8 });
+      using shm = new SharedMemory({ create: true, size: 8 });
       const started = performance.now();
       await assert.rejects(pool.apply(countAndSleep, [shm, 30_000], { timeout: 200 }), { code: "ERR_TIMEOUT" });
       assert.ok(performance.now() - started >= 199);

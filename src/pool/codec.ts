@@ -217,6 +217,32 @@ export class FrameReader {
     return out;
   }
 
+  /** Steps over a tagged value without decoding it and returns its bytes (tag included). */
+  rawValue(): Uint8Array {
+    const start = this.#pos;
+    const tag = this.u8();
+    switch (tag) {
+      case TAG_NUMBER:
+        this.#pos += 8;
+        break;
+      case TAG_STRING:
+      case TAG_V8: {
+        const n = this.u32();
+        this.#pos += n;
+        break;
+      }
+      case TAG_I32_ARRAY:
+      case TAG_F64_ARRAY: {
+        const n = this.u32();
+        this.#pos += 1 + this.#bytes[this.#pos]! + n * (tag === TAG_I32_ARRAY ? 4 : 8);
+        break;
+      }
+      default:
+        if (tag > TAG_V8) throw new RangeError(`corrupt pool frame: unknown value tag ${tag}`);
+    }
+    return this.#bytes.subarray(start, this.#pos);
+  }
+
   value(): unknown {
     const tag = this.u8();
     switch (tag) {

@@ -193,11 +193,12 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     return undefined;
   }
 
-  next(): Promise<IteratorResult<R>> {
-    if (this.#waiter !== undefined) return Promise.reject(new Error("PoolIterator: next() called again before the previous call settled"));
+  async next(): Promise<IteratorResult<R>> {
+    if (this.#waiter !== undefined) throw new Error("PoolIterator: next() called again before the previous call settled");
     const r = this.#step();
-    if (r !== undefined) return "error" in r ? Promise.reject(r.error) : Promise.resolve(r);
-    return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+    if (r === undefined) return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+    if ("error" in r) throw r.error;
+    return r;
   }
 
   /** Stops early (what `break` in `for await` calls): queued work is dropped, running work is left to end. */

@@ -108,7 +108,7 @@ export class Pool implements AsyncDisposable {
   readonly #s: Scheduler;
 
   constructor(options: number | PoolOptions = {}) {
-    const o: PoolOptions = typeof options === "number" ? { processes: options } : (checkOptions(options) as PoolOptions);
+    const o: PoolOptions = typeof options === "number" ? { processes: options } : checkOptions(options);
     this.processes = o.processes === undefined || o.processes === null ? availableParallelism() : checkInteger(o.processes, "processes", 1);
     const maxTasks = o.maxTasksPerChild === undefined || o.maxTasksPerChild === null ? 0 : checkInteger(o.maxTasksPerChild, "maxTasksPerChild", 1);
     const initargs = o.initargs ?? [];
@@ -120,7 +120,7 @@ export class Pool implements AsyncDisposable {
       describeTarget(o.initializer, "initializer");
       initializer = resolveTarget(o.initializer, "initializer");
     }
-    this.startMethod = startMethodOf(o.context, (new.target as typeof Pool).startMethod);
+    this.startMethod = startMethodOf(o.context, new.target.startMethod);
     checkNotBootstrapping();
     this.#s = new Scheduler({ processes: this.processes, maxTasks, method: this.startMethod, initializer, initargs });
   }
@@ -128,12 +128,8 @@ export class Pool implements AsyncDisposable {
   // ---- apply ----
 
   /** Runs fn(...args) in a worker and resolves with what it returns (Python's apply). */
-  apply<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options: CallOptions = {}): Promise<Awaited<R>> {
-    try {
-      return this.applyAsync(fn, args, options).get();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async apply<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options: CallOptions = {}): Promise<Awaited<R>> {
+    return this.applyAsync(fn, args, options).get();
   }
 
   /** Starts fn(...args) in a worker; the AsyncResult (also a PromiseLike) gives the outcome. */
@@ -156,12 +152,8 @@ export class Pool implements AsyncDisposable {
   // ---- map / starmap ----
 
   /** fn over every item, results in input order (Python's map). */
-  map<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): Promise<Awaited<R>[]> {
-    try {
-      return this.mapAsync(fn, iterable, options).get();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async map<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): Promise<Awaited<R>[]> {
+    return this.mapAsync(fn, iterable, options).get();
   }
 
   mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {
@@ -169,12 +161,8 @@ export class Pool implements AsyncDisposable {
   }
 
   /** fn(...args) for every argument list, results in input order (Python's starmap). */
-  starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapOptions = {}): Promise<Awaited<R>[]> {
-    try {
-      return this.starmapAsync(fn, iterable, options).get();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapOptions = {}): Promise<Awaited<R>[]> {
+    return this.starmapAsync(fn, iterable, options).get();
   }
 
   starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {

@@ -64,7 +64,8 @@ export interface TaskMessage {
   mode: TaskMode;
   /** The worker reports `started` so that the parent can time the task. */
   timed: boolean;
-  payload: unknown;
+  /** The arguments (apply) or items (map, starmap), still encoded: decodeValue() when the task begins. */
+  payload: Uint8Array;
 }
 export interface CancelMessage {
   kind: "cancel";
@@ -194,6 +195,11 @@ export class BatchWriter {
   }
 }
 
+/** Decodes a value encoded by FrameWriter.value (a task's payload). */
+export function decodeValue(bytes: Uint8Array): unknown {
+  return new FrameReader(bytes).value();
+}
+
 /** Encodes a task payload ahead of time (so that an unsendable argument fails at the call). */
 export function encodePayload(value: unknown): Uint8Array {
   const w = new FrameWriter(64);
@@ -218,7 +224,7 @@ export function decodeBatch(frame: Uint8Array): ToWorker[] {
         const id = r.u32();
         const target = r.u32();
         const flags = r.u8();
-        out.push({ kind: "task", id, target, mode: MODES[flags & 0x7f]!, timed: (flags & 0x80) !== 0, payload: r.value() });
+        out.push({ kind: "task", id, target, mode: MODES[flags & 0x7f]!, timed: (flags & 0x80) !== 0, payload: r.rawValue() });
         break;
       }
       case K_CANCEL:

@@ -13,6 +13,7 @@ import { Fifo } from "./fifo.js";
 import {
   CONTROL_BYTES,
   decodeBatch,
+  decodeValue,
   encodeReply,
   RESULT_RING_OFFSET,
   STARTED,
@@ -71,13 +72,16 @@ async function finishMany(fn: AnyFunction, items: unknown[], spread: boolean, ou
 }
 
 function runTask(fn: AnyFunction, task: TaskMessage): unknown {
+  // Decoded only now: a task skipped never revives its arguments, and one that cannot be decoded
+  // (a segment already unlinked, say) fails alone.
+  const payload = decodeValue(task.payload) as unknown[];
   switch (task.mode) {
     case "apply":
-      return fn(...(task.payload as unknown[]));
+      return fn(...payload);
     case "map":
-      return runMany(fn, task.payload as unknown[], false);
+      return runMany(fn, payload, false);
     case "starmap":
-      return runMany(fn, task.payload as unknown[], true);
+      return runMany(fn, payload, true);
   }
 }
 
