@@ -261,6 +261,7 @@ export class RingWriter extends RingBase {
    */
   trySend(payload: Uint8Array): boolean {
     this.#checkOpen();
+    this.#sync();
     if (payload.length >= LARGE_MESSAGE ? this.#free() < 64 : this.#free() < this.#need(payload.length)) return false;
     for (const [header, bytes, from, length] of this.#frames(payload)) {
       if (!this.#put(header, bytes, from, length)) throw new Error("ring: room vanished during trySend");
