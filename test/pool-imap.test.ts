@@ -68,7 +68,7 @@ for (const kind of CONTEXTS) {
         try {
           for (let i = 0; ; i++) {
             pulled++;
-            yield i;
+            yield await Promise.resolve(i);
           }
         } finally {
           onFinished();
@@ -91,7 +91,7 @@ for (const kind of CONTEXTS) {
 
     test("break out of imap skips the work not yet begun", async () => {
       using shm = counter();
-      for await (const v of pool.imap(tick, range(100).map(() => shm) as SharedMemory[], { chunksize: 1 })) {
+      for await (const v of pool.imap(tick, Array.from({ length: 100 }, () => shm), { chunksize: 1 })) {
         assert.equal(typeof v, "number");
         break;
       }
@@ -119,7 +119,7 @@ for (const kind of CONTEXTS) {
       await assert.rejects(pool.apply(sqr, [1], { signal: AbortSignal.abort() }), { code: "ERR_ABORTED" });
 
       const c2 = new AbortController();
-      const it = pool.imap(tick, range(200).map(() => shm) as SharedMemory[], { signal: c2.signal });
+      const it = pool.imap(tick, Array.from({ length: 200 }, () => shm), { signal: c2.signal });
       await it.next();
       c2.abort();
       await assert.rejects(it.next(), { code: "ERR_ABORTED" });
