@@ -1,6 +1,6 @@
 // One task at a time through a 2-worker pool (`x => x * 2`): the latency of a single apply, made
 // of the dispatch to a worker and the result's way back. Peers: CPython's Pool.apply, piscina's
-// and tinypool's run(). multiproc's Pool comes with issue 5; until then only the peers run, which
+// and tinypool's run() on worker threads, and tinypool's child_process runtime (a process pool). multiproc's Pool comes with issue 5; until then only the peers run, which
 // also shows that the harness drives piscina and tinypool.
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
@@ -41,6 +41,11 @@ export default {
     ),
     tinypool: oneAtATime(
       () => new Tinypool({ filename: WORKER, minThreads: 2, maxThreads: 2 }),
+      (pool, x) => pool.run(x) as Promise<unknown>,
+      (pool) => pool.destroy(),
+    ),
+    "tinypool child_process": oneAtATime(
+      () => new Tinypool({ filename: WORKER, minThreads: 2, maxThreads: 2, runtime: "child_process" }),
       (pool, x) => pool.run(x) as Promise<unknown>,
       (pool) => pool.destroy(),
     ),
