@@ -9,3 +9,8 @@ export function scaled(amount: number): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Blocks this thread for `ms` milliseconds, like Python's time.sleep (the event loop waits too). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
