@@ -12,8 +12,9 @@ import { SimpleQueue } from "./queues/simple-queue.js";
 import { Pool } from "./pool/pool.js";
 import { Process } from "./process.js";
 import { SharedMemory } from "./shared/shared-memory.js";
+import { syncPrimitives, type SyncPrimitives } from "./sync/primitives.js";
 
-export interface Context {
+export interface Context extends SyncPrimitives {
   readonly startMethod: StartMethod;
   readonly Process: typeof Process;
   readonly Pool: typeof Pool;
@@ -48,6 +49,7 @@ function makeContext(method: StartMethod): Context {
     JoinableQueue,
     LifoQueue,
     PriorityQueue,
+    ...syncPrimitives,
     getStartMethod: () => method,
   });
 }

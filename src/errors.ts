@@ -60,6 +60,15 @@ export const ErrorCodes = {
   WORKER_START: "ERR_WORKER_START",
   POOL_TERMINATED: "ERR_POOL_TERMINATED",
   POOL_RUNNING: "ERR_POOL_RUNNING",
+  // Synchronisation and shared values (src/sync, src/shared/value.ts, shared-array.ts).
+  /** A BoundedSemaphore released above its start value (or any semaphore above 2^31 - 1). */
+  RELEASED_TOO_MANY: "ERR_RELEASED_TOO_MANY",
+  /** A typecode Value/SharedArray do not know, or an operation its type does not support. */
+  INVALID_TYPECODE: "ERR_INVALID_TYPECODE",
+  /** getLock() on a Value or SharedArray made with { lock: false }. */
+  NO_LOCK: "ERR_NO_LOCK",
+  /** More simultaneous waiters on one Condition than it has slots for. */
+  TOO_MANY_WAITERS: "ERR_TOO_MANY_WAITERS",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `ERR_SHM_${string}` | `ERR_${string}`;

@@ -31,6 +31,18 @@ export { AsyncResult } from "./pool/results.js";
 export { PoolIterator } from "./pool/imap.js";
 export type { WorkerStats } from "./pool/stats.js";
 export type { ProgressOption } from "./pool/progress.js";
+export { Lock } from "./sync/lock.js";
+export { RLock } from "./sync/rlock.js";
+export type { LockAcquireOptions, LockAcquireSyncOptions } from "./sync/mutex-lock.js";
+export type { AcquireOptions, AcquireSyncOptions, Guard, HoldOptions } from "./sync/hold.js";
+export { Semaphore, BoundedSemaphore } from "./sync/semaphore.js";
+export { Event, type EventWaitOptions } from "./sync/event.js";
+export { Condition, type ConditionWaitOptions } from "./sync/condition.js";
+export { Barrier, type BarrierAction, type BarrierOptions, type BarrierWaitOptions } from "./sync/barrier.js";
+export { Value, RawValue, type ValueOptions } from "./shared/value.js";
+export { SharedArray, RawArray, type SizeOrSequence } from "./shared/shared-array.js";
+export type { Typecode, ValueType, ViewType, AtomicTypecode } from "./shared/typecodes.js";
+export type { SynchronizedOptions } from "./shared/synchronized.js";
 
 /** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
 export function cpuCount(): number {

@@ -1,0 +1,282 @@
+// SharedArray and RawArray: a fixed-length array of one typecode in shared memory (Python's
+// multiprocessing.Array, renamed so it does not shadow the global Array, and RawArray).
+// Indices may be negative (from the end, as in Python); `slice(a, b)` follows Array#slice;
+// `set(values, offset)` writes a range, like TypedArray#set. SharedArray takes its lock (an RLock
+// unless told otherwise) for each get/set/slice and for iteration, which walks a snapshot.
+import { ArgumentError, ErrorCodes } from "../errors.js";
+import type { LockInternals } from "../sync/hold.js";
+import type { Lock } from "../sync/lock.js";
+import type { RLock } from "../sync/rlock.js";
+import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
+import { checkInteger, describe } from "../validate.js";
+import { Block, closedError } from "./block.js";
+import type { SegmentHandle } from "./segment.js";
+import { internals, locked, noLock, resolveLock, type SynchronizedOptions } from "./synchronized.js";
+import { decode, encode, formatItem, typeInfo, type AnyView, type TypeInfo, type Typecode, type ValueType, type ViewType } from "./typecodes.js";
+
+const inspect = Symbol.for("nodejs.util.inspect.custom");
+const MAX_LENGTH = 2 ** 32;
+
+export type SizeOrSequence<T extends Typecode> = number | Iterable<ValueType<T>> | ArrayLike<ValueType<T>>;
+
+interface RawArrayState {
+  block: SegmentHandle;
+  typecode: Typecode;
+  length: number;
+}
+
+interface SharedArrayState {
+  raw: RawArray;
+  lock: Lock | RLock | null;
+}
+
+let adoptingRaw: { block: Block; length: number } | undefined;
+let adoptingShared: SharedArrayState | undefined;
+
+function toItems(sizeOrSequence: unknown): { length: number; items: unknown[] | undefined } {
+  if (typeof sizeOrSequence === "number") {
+    return { length: checkInteger(sizeOrSequence, "size", 0, MAX_LENGTH), items: undefined };
+  }
+  if (typeof sizeOrSequence === "string") return { length: sizeOrSequence.length, items: [...sizeOrSequence] };
+  if (typeof sizeOrSequence === "object" && sizeOrSequence !== null) {
+    if (Symbol.iterator in sizeOrSequence) {
+      const items = [...(sizeOrSequence as Iterable<unknown>)];
+      return { length: items.length, items };
+    }
+    if ("length" in sizeOrSequence) {
+      const items = Array.from(sizeOrSequence as ArrayLike<unknown>);
+      return { length: items.length, items };
+    }
+  }
+  throw new ArgumentError(`sizeOrSequence must be a length or a sequence of values, got ${describe(sizeOrSequence)}`, ErrorCodes.INVALID_ARG_TYPE);
+}
+
+/** A shared array without a lock (Python's RawArray). */
+export class RawArray<T extends Typecode = Typecode> implements Disposable, Iterable<ValueType<T>> {
+  readonly typecode: T;
+  readonly length: number;
+  readonly #type: TypeInfo;
+  readonly #block: Block;
+  readonly #view: AnyView;
+  #closed = false;
+
+  constructor(typecode: T, sizeOrSequence: SizeOrSequence<T>) {
+    this.#type = typeInfo(typecode);
+    this.typecode = typecode;
+    const received = adoptingRaw;
+    adoptingRaw = undefined;
+    if (received !== undefined) {
+      this.#block = received.block;
+      this.length = received.length;
+      this.#view = new this.#type.View(this.#block.buffer, 0, this.length);
+      return;
+    }
+    const { length, items } = toItems(sizeOrSequence);
+    const stored = items?.map((v, i) => encode(this.#type, v, `sizeOrSequence[${i}]`));
+    this.length = length;
+    this.#block = Block.create(length * this.#type.bytes, this);
+    this.#view = new this.#type.View(this.#block.buffer, 0, length);
+    if (stored !== undefined) (this.#view as { set(a: ArrayLike<number | bigint>): void }).set(stored);
+  }
+
+  #check(): void {
+    if (this.#closed) throw closedError("RawArray");
+  }
+
+  #index(i: unknown): number {
+    const n = this.length;
+    if (typeof i !== "number" || !Number.isInteger(i)) {
+      throw new ArgumentError(`index must be an integer, got ${describe(i)}`, ErrorCodes.INVALID_ARG_TYPE);
+    }
+    const at = i < 0 ? i + n : i;
+    if (at < 0 || at >= n) throw new ArgumentError(`index ${i} is out of range for an array of length ${n}`, ErrorCodes.OUT_OF_RANGE);
+    return at;
+  }
+
+  /** The element at `i` (negative counts from the end). */
+  get(i: number): ValueType<T> {
+    this.#check();
+    return decode(this.#type, this.#view[this.#index(i)]!) as ValueType<T>;
+  }
+
+  /** Sets one element, or with an array-like first, a range starting at `offset` (like TypedArray#set). */
+  set(i: number, value: ValueType<T>): void;
+  set(values: Iterable<ValueType<T>> | ArrayLike<ValueType<T>>, offset?: number): void;
+  set(a: unknown, b?: unknown): void {
+    this.#check();
+    if (typeof a === "number") {
+      const at = this.#index(a);
+      this.#view[at] = encode(this.#type, b, "value");
+      return;
+    }
+    const offset = b === undefined ? 0 : checkInteger(b, "offset", 0, this.length);
+    const { items } = toItems(a);
+    if (items === undefined || offset + items.length > this.length) {
+      throw new ArgumentError(
+        `${items?.length ?? 0} values do not fit at offset ${offset} of an array of length ${this.length}`,
+        ErrorCodes.OUT_OF_RANGE,
+      );
+    }
+    const stored = items.map((v, k) => encode(this.#type, v, `values[${k}]`));
+    (this.#view as { set(a: ArrayLike<number | bigint>, offset: number): void }).set(stored, offset);
+  }
+
+  /** A copy of elements [start, end) as a plain array (Array#slice's rules for the bounds). */
+  slice(start?: number, end?: number): ValueType<T>[] {
+    this.#check();
+    if (start !== undefined) checkInteger(start, "start");
+    if (end !== undefined) checkInteger(end, "end");
+    const part = Array.from(this.#view.subarray(start ?? 0, end ?? this.length) as ArrayLike<number | bigint>);
+    return (this.#type.kind === "char" ? part.map((c) => decode(this.#type, c)) : part) as ValueType<T>[];
+  }
+
+  /** A typed array over the shared memory itself (no copy, no lock). */
+  get view(): ViewType<T> {
+    this.#check();
+    return this.#view as ViewType<T>;
+  }
+
+  *[Symbol.iterator](): Iterator<ValueType<T>> {
+    yield* this.slice();
+  }
+
+  /** Stops using it here; the creator also unlinks its name (see shared/block.ts). */
+  close(): void {
+    this.#closed = true;
+    this.#block.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [kReduce](transport: Transport): Reduced {
+    this.#check();
+    const state: RawArrayState = { block: this.#block.handle(transport), typecode: this.typecode, length: this.length };
+    return { type: "RawArray", state };
+  }
+
+  toString(): string {
+    return `RawArray('${this.typecode}', [${this.slice().map((v) => formatItem(this.#type, v)).join(", ")}])`;
+  }
+
+  [inspect](): string {
+    return this.toString();
+  }
+
+  /** @internal */
+  static adopt(block: Block, length: number): void {
+    adoptingRaw = { block, length };
+  }
+}
+
+/** A shared array guarded by a lock (Python's multiprocessing.Array). */
+export class SharedArray<T extends Typecode = Typecode> implements Disposable, Iterable<ValueType<T>> {
+  readonly #raw: RawArray<T>;
+  readonly #lock: Lock | RLock | null;
+  readonly #internals: LockInternals | null;
+  readonly #ownLock: boolean;
+
+  constructor(typecode: T, sizeOrSequence: SizeOrSequence<T>, options?: SynchronizedOptions) {
+    const received = adoptingShared;
+    adoptingShared = undefined;
+    if (received !== undefined) {
+      this.#raw = received.raw as RawArray<T>;
+      this.#lock = received.lock;
+      this.#ownLock = false;
+    } else {
+      this.#raw = new RawArray(typecode, sizeOrSequence);
+      try {
+        ({ lock: this.#lock, own: this.#ownLock } = resolveLock(options));
+      } catch (err) {
+        this.#raw.close();
+        throw err;
+      }
+    }
+    this.#internals = internals(this.#lock);
+  }
+
+  get typecode(): T {
+    return this.#raw.typecode;
+  }
+
+  get length(): number {
+    return this.#raw.length;
+  }
+
+  get(i: number): ValueType<T> {
+    return locked(this.#internals, () => this.#raw.get(i));
+  }
+
+  set(i: number, value: ValueType<T>): void;
+  set(values: Iterable<ValueType<T>> | ArrayLike<ValueType<T>>, offset?: number): void;
+  set(a: unknown, b?: unknown): void {
+    locked(this.#internals, () => (this.#raw.set as (a: unknown, b?: unknown) => void)(a, b));
+  }
+
+  slice(start?: number, end?: number): ValueType<T>[] {
+    return locked(this.#internals, () => this.#raw.slice(start, end));
+  }
+
+  /** A typed array over the shared memory itself: no lock; hold getLock() around compound use. */
+  get view(): ViewType<T> {
+    return this.#raw.view;
+  }
+
+  /** Iterates over a snapshot taken under the lock. */
+  *[Symbol.iterator](): Iterator<ValueType<T>> {
+    yield* this.slice();
+  }
+
+  getLock(): Lock | RLock {
+    if (this.#lock === null) throw noLock("SharedArray");
+    return this.#lock;
+  }
+
+  getObj(): RawArray<T> {
+    return this.#raw;
+  }
+
+  close(): void {
+    this.#raw.close();
+    if (this.#ownLock) this.#lock?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [kReduce](): Reduced {
+    return { type: "SharedArray", state: { raw: this.#raw, lock: this.#lock } satisfies SharedArrayState };
+  }
+
+  toString(): string {
+    const t = typeInfo(this.typecode);
+    return `SharedArray('${this.typecode}', [${this.slice().map((v) => formatItem(t, v)).join(", ")}])`;
+  }
+
+  [inspect](): string {
+    return this.toString();
+  }
+
+  /** @internal */
+  static adopt(state: SharedArrayState): void {
+    adoptingShared = state;
+  }
+}
+
+registerHandleType("RawArray", (state) => {
+  const s = state as Partial<RawArrayState> | null;
+  if (s?.block === undefined || s.typecode === undefined || typeof s.length !== "number") {
+    throw new ArgumentError("malformed RawArray handle", ErrorCodes.UNSERIALIZABLE);
+  }
+  RawArray.adopt(Block.fromHandle(s.block), s.length);
+  return new RawArray(s.typecode, 0);
+});
+
+registerHandleType("SharedArray", (state) => {
+  const s = state as Partial<SharedArrayState> | null;
+  if (!(s?.raw instanceof RawArray)) throw new ArgumentError("malformed SharedArray handle", ErrorCodes.UNSERIALIZABLE);
+  SharedArray.adopt({ raw: s.raw, lock: s.lock ?? null });
+  return new SharedArray(s.raw.typecode, 0);
+});

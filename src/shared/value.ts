@@ -1,0 +1,273 @@
+// Value and RawValue: one number, bigint or byte in shared memory (Python's multiprocessing.Value
+// and RawValue). `new Value("d", 0)` guards every access with its lock (an RLock unless told
+// otherwise); RawValue has none. Integer types also have lock-free atomic add, sub and
+// compareExchange (beyond Python), which ignore the lock and are exact across processes.
+import { ArgumentError, ErrorCodes } from "../errors.js";
+import type { Lock } from "../sync/lock.js";
+import type { RLock } from "../sync/rlock.js";
+import type { LockInternals } from "../sync/hold.js";
+import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
+import { Block, closedError } from "./block.js";
+import type { SegmentHandle } from "./segment.js";
+import { internals, noLock, resolveLock, type SynchronizedOptions } from "./synchronized.js";
+import {
+  checkAtomic,
+  decode,
+  encode,
+  formatItem,
+  isAtomic,
+  typeInfo,
+  type AnyView,
+  type AtomicTypecode,
+  type TypeInfo,
+  type Typecode,
+  type ValueType,
+} from "./typecodes.js";
+
+const inspect = Symbol.for("nodejs.util.inspect.custom");
+
+interface RawValueState {
+  block: SegmentHandle;
+  typecode: Typecode;
+}
+
+interface ValueState {
+  raw: RawValue;
+  lock: Lock | RLock | null;
+}
+
+let adoptingRaw: Block | undefined;
+let adoptingValue: ValueState | undefined;
+
+/** A shared value without a lock (Python's RawValue). */
+export class RawValue<T extends Typecode = Typecode> implements Disposable {
+  readonly typecode: T;
+  readonly #type: TypeInfo;
+  readonly #block: Block;
+  readonly #view: AnyView;
+  #closed = false;
+
+  constructor(typecode: T, initial?: ValueType<T>) {
+    this.#type = typeInfo(typecode);
+    this.typecode = typecode;
+    const stored = initial === undefined ? undefined : encode(this.#type, initial, "initial");
+    const received = adoptingRaw;
+    adoptingRaw = undefined;
+    this.#block = received ?? Block.create(8, this);
+    this.#view = new this.#type.View(this.#block.buffer, 0, 1);
+    if (stored !== undefined) this.#view[0] = stored;
+  }
+
+  #check(): void {
+    if (this.#closed) throw closedError("RawValue");
+  }
+
+  get value(): ValueType<T> {
+    this.#check();
+    const t = this.#type;
+    const raw = isAtomic(t) ? Atomics.load(this.#view as Int32Array, 0) : this.#view[0]!;
+    return decode(t, raw) as ValueType<T>;
+  }
+
+  set value(v: ValueType<T>) {
+    this.#check();
+    const stored = encode(this.#type, v, "value");
+    if (isAtomic(this.#type)) Atomics.store(this.#view as Int32Array, 0, stored as number);
+    else this.#view[0] = stored;
+  }
+
+  /** A one-element typed array over the shared memory. */
+  get view(): AnyView {
+    this.#check();
+    return this.#view;
+  }
+
+  #atomic(op: string, n: unknown): number | bigint {
+    this.#check();
+    checkAtomic(this.#type, op);
+    return encodeOperand(this.#type, n, op);
+  }
+
+  /** Atomically adds `n`; returns the value before (like Atomics.add), wrapping at the type's size. */
+  add(this: RawValue<AtomicTypecode>, n: ValueType<T>): ValueType<T> {
+    const v = this.#atomic("add", n);
+    return Atomics.add(this.#view as Int32Array, 0, v as number) as ValueType<T>;
+  }
+
+  /** Atomically subtracts `n`; returns the value before. */
+  sub(this: RawValue<AtomicTypecode>, n: ValueType<T>): ValueType<T> {
+    const v = this.#atomic("sub", n);
+    return Atomics.sub(this.#view as Int32Array, 0, v as number) as ValueType<T>;
+  }
+
+  /** Stores `replacement` if the value is `expected`; returns the value found (like Atomics). */
+  compareExchange(this: RawValue<AtomicTypecode>, expected: ValueType<T>, replacement: ValueType<T>): ValueType<T> {
+    const e = this.#atomic("compareExchange", expected);
+    const r = encode(this.#type, replacement, "replacement");
+    return Atomics.compareExchange(this.#view as Int32Array, 0, e as number, r as number) as ValueType<T>;
+  }
+
+  /** Stops using it here; the creator also unlinks its name (see shared/block.ts). */
+  close(): void {
+    this.#closed = true;
+    this.#block.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [kReduce](transport: Transport): Reduced {
+    this.#check();
+    return { type: "RawValue", state: { block: this.#block.handle(transport), typecode: this.typecode } satisfies RawValueState };
+  }
+
+  toString(): string {
+    return `RawValue('${this.typecode}', ${formatItem(this.#type, this.value)})`;
+  }
+
+  [inspect](): string {
+    return this.toString();
+  }
+
+  /** @internal */
+  static adopt(block: Block): void {
+    adoptingRaw = block;
+  }
+}
+
+/** An operand of add/sub: in the type, though unsigned types may subtract like Atomics does. */
+function encodeOperand(t: TypeInfo, n: unknown, op: string): number | bigint {
+  if (t.kind === "bigint" ? typeof n !== "bigint" : typeof n !== "number" || !Number.isInteger(n)) {
+    throw new ArgumentError(`the operand of ${op} must be ${t.kind === "bigint" ? "a bigint" : "an integer"} for typecode '${t.code}', got ${String(n)}`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  return n as number | bigint;
+}
+
+export type ValueOptions = SynchronizedOptions;
+
+/**
+ * A shared value guarded by a lock (Python's multiprocessing.Value): `.value` reads and writes
+ * under the lock; hold `getLock()` to make a read-modify-write like `v.value += 1` exact.
+ */
+export class Value<T extends Typecode = Typecode> implements Disposable {
+  readonly #raw: RawValue<T>;
+  readonly #lock: Lock | RLock | null;
+  readonly #internals: LockInternals | null;
+  readonly #ownLock: boolean;
+
+  constructor(typecode: T, initial?: ValueType<T>, options?: ValueOptions) {
+    const received = adoptingValue;
+    adoptingValue = undefined;
+    if (received !== undefined) {
+      this.#raw = received.raw as RawValue<T>;
+      this.#lock = received.lock;
+      this.#ownLock = false;
+    } else {
+      this.#raw = new RawValue(typecode, initial);
+      try {
+        ({ lock: this.#lock, own: this.#ownLock } = resolveLock(options));
+      } catch (err) {
+        this.#raw.close();
+        throw err;
+      }
+    }
+    this.#internals = internals(this.#lock);
+  }
+
+  get typecode(): T {
+    return this.#raw.typecode;
+  }
+
+  get value(): ValueType<T> {
+    const lock = this.#internals;
+    if (lock === null || lock.owned()) return this.#raw.value;
+    lock.enterSync();
+    try {
+      return this.#raw.value;
+    } finally {
+      lock.exit();
+    }
+  }
+
+  set value(v: ValueType<T>) {
+    const lock = this.#internals;
+    if (lock === null || lock.owned()) {
+      this.#raw.value = v;
+      return;
+    }
+    lock.enterSync();
+    try {
+      this.#raw.value = v;
+    } finally {
+      lock.exit();
+    }
+  }
+
+  /** The lock guarding `.value`; throws ERR_NO_LOCK for { lock: false }. */
+  getLock(): Lock | RLock {
+    if (this.#lock === null) throw noLock("Value");
+    return this.#lock;
+  }
+
+  /** The unsynchronized RawValue underneath. */
+  getObj(): RawValue<T> {
+    return this.#raw;
+  }
+
+  /** Lock-free atomic add (integer types); returns the value before. */
+  add(this: Value<AtomicTypecode>, n: ValueType<T>): ValueType<T> {
+    return this.#raw.add(n as never) as ValueType<T>;
+  }
+
+  /** Lock-free atomic subtract (integer types); returns the value before. */
+  sub(this: Value<AtomicTypecode>, n: ValueType<T>): ValueType<T> {
+    return this.#raw.sub(n as never) as ValueType<T>;
+  }
+
+  /** Lock-free compare-and-exchange (integer types); returns the value found. */
+  compareExchange(this: Value<AtomicTypecode>, expected: ValueType<T>, replacement: ValueType<T>): ValueType<T> {
+    return this.#raw.compareExchange(expected as never, replacement as never) as ValueType<T>;
+  }
+
+  /** Stops using it here; the creator unlinks its memory's name and closes a lock it made. */
+  close(): void {
+    this.#raw.close();
+    if (this.#ownLock) this.#lock?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [kReduce](): Reduced {
+    return { type: "Value", state: { raw: this.#raw, lock: this.#lock } satisfies ValueState };
+  }
+
+  toString(): string {
+    return `Value('${this.typecode}', ${formatItem(typeInfo(this.typecode), this.value)})`;
+  }
+
+  [inspect](): string {
+    return this.toString();
+  }
+
+  /** @internal */
+  static adopt(state: ValueState): void {
+    adoptingValue = state;
+  }
+}
+
+registerHandleType("RawValue", (state) => {
+  const s = state as Partial<RawValueState> | null;
+  if (s?.block === undefined || s.typecode === undefined) throw new ArgumentError("malformed RawValue handle", ErrorCodes.UNSERIALIZABLE);
+  RawValue.adopt(Block.fromHandle(s.block));
+  return new RawValue(s.typecode);
+});
+
+registerHandleType("Value", (state) => {
+  const s = state as Partial<ValueState> | null;
+  if (!(s?.raw instanceof RawValue)) throw new ArgumentError("malformed Value handle", ErrorCodes.UNSERIALIZABLE);
+  Value.adopt({ raw: s.raw, lock: s.lock ?? null });
+  return new Value(s.raw.typecode);
+});

@@ -1,0 +1,121 @@
+// What the lock-like primitives share: their acquire options, the guards behind
+// `await using _ = await lock.hold()`, and this thread's record of the locks it holds.
+import { TimeoutError } from "../errors.js";
+import { checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
+import { ArgumentError, ErrorCodes } from "../errors.js";
+
+export interface AcquireOptions {
+  /** Wait for the lock (default true); false only tries once. */
+  block?: boolean;
+  /** Milliseconds to wait at most; without it, no limit. Not allowed with block: false. */
+  timeout?: number;
+  /** Stops the wait: the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+export type AcquireSyncOptions = Omit<AcquireOptions, "signal">;
+
+export interface HoldOptions {
+  /** Milliseconds to wait at most; then hold() rejects with TimeoutError. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface ParsedAcquire {
+  block: boolean;
+  timeout: number | undefined;
+  signal: AbortSignal | undefined;
+}
+
+export function parseAcquire(options: unknown): ParsedAcquire {
+  const opts = checkOptions(options);
+  const block = opts.block ?? true;
+  if (typeof block !== "boolean") {
+    throw new ArgumentError(`block must be a boolean, got ${describe(block)}`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  const timeout = checkTimeout(opts.timeout);
+  if (!block && timeout !== undefined) {
+    // threading.Lock's rule: a timeout means nothing to a call that does not wait.
+    throw new ArgumentError("timeout cannot be given with block: false", ErrorCodes.INVALID_ARG_VALUE);
+  }
+  return { block, timeout, signal: checkSignal(opts.signal) };
+}
+
+/**
+ * A held lock (or semaphore count): `release()` once, or let `using` / `await using` do it.
+ * `ownerDied` is true when the lock was taken over from a holder that died holding it.
+ */
+export interface Guard extends Disposable, AsyncDisposable {
+  release(): void;
+  readonly ownerDied: boolean;
+}
+
+export function makeGuard(release: () => void, ownerDied: boolean): Guard {
+  let held = true;
+  const done = () => {
+    if (!held) return;
+    held = false;
+    release();
+  };
+  return {
+    ownerDied,
+    release: done,
+    [Symbol.dispose]: done,
+    [Symbol.asyncDispose]: () => {
+      done();
+      return Promise.resolve();
+    },
+  };
+}
+
+export function holdTimeout(what: string, timeout: number | undefined): TimeoutError {
+  return new TimeoutError(`could not acquire the ${what} within ${timeout} ms`);
+}
+
+/**
+ * This thread's holds of one lock: RLock's recursion count, and for Lock 1 while this thread
+ * holds it. Thread-local on purpose: the owner of an RLock is (process, thread), the process is
+ * in the lock word (the robust mutex's pid) and the thread is whoever has a non-zero record here.
+ * All copies of one lock in a thread share one record (looked up by segment name).
+ */
+export interface HoldRecord {
+  count: number;
+}
+
+const records = new Map<string, WeakRef<HoldRecord>>();
+const dropRecord = new FinalizationRegistry<string>((name) => {
+  if (records.get(name)?.deref() === undefined) records.delete(name);
+});
+
+export function holdRecord(name: string): HoldRecord {
+  let record = records.get(name)?.deref();
+  if (record === undefined) {
+    record = { count: 0 };
+    records.set(name, new WeakRef(record));
+    dropRecord.register(record, name);
+  }
+  return record;
+}
+
+/** Internal protocol of Lock and RLock used by Condition and the synchronized values. */
+export const kLock = Symbol("multiproc.lock");
+
+export interface LockInternals {
+  /** True when this thread holds the lock. */
+  owned(): boolean;
+  /** Releases every level this thread holds; returns what restore needs. */
+  releaseAll(): number;
+  restoreSync(saved: number): void;
+  restore(saved: number): Promise<void>;
+  /** Fast, option-free acquire and release for the synchronized values. */
+  enterSync(): void;
+  exit(): void;
+}
+
+export interface InternalLock {
+  readonly [kLock]: LockInternals;
+}
+
+export function isInternalLock(value: unknown): value is InternalLock {
+  return typeof value === "object" && value !== null && kLock in value;
+}

@@ -1,0 +1,234 @@
+// The machinery Lock and RLock share: a robust futex mutex (sync/mutex.ts) in a block of its own,
+// Python's acquire/release rules, guards, and the internal protocol Condition and the synchronized
+// values use. Lock and RLock are thin subclasses (lock.ts, rlock.ts).
+//
+// A holder that dies: the next acquirer takes the lock over and is told through a flag, not an
+// exception. `acquire()` resolves true as usual and `lock.ownerDied` (and the guard's
+// `ownerDied`) is true until the next acquire through this object; `acquire({ ... })` callers
+// that prefer an exception pass `throwIfOwnerDied: true` and get OwnerDiedError with the lock
+// held. The flag is the default because an exception would make the common
+// `acquire(); try { ... } finally { release() }` pattern skip its release and keep the lock
+// held by a live process, which is the hang this feature exists to prevent.
+import { ArgumentError, ErrorCodes, OwnerDiedError, StateError } from "../errors.js";
+import { pidAlive } from "../runtime.js";
+import { Block, closedError } from "../shared/block.js";
+import type { SegmentHandle } from "../shared/segment.js";
+import { kReduce, type Reduced, type Transport } from "../transport/handles.js";
+import { checkOptions, describe } from "../validate.js";
+import {
+  holdRecord,
+  holdTimeout,
+  kLock,
+  makeGuard,
+  parseAcquire,
+  type AcquireOptions,
+  type Guard,
+  type HoldOptions,
+  type HoldRecord,
+  type LockInternals,
+} from "./hold.js";
+import { lockAsync, lockOwner, LockResult, lockSync, tryLock, unlock, WAITERS } from "./mutex.js";
+
+const PID_MASK = WAITERS - 1;
+const me = process.pid & PID_MASK;
+
+/** One non-blocking attempt that also takes the lock over from a dead holder. */
+function tryOnce(words: Int32Array): LockResult {
+  if (tryLock(words, 0)) return LockResult.Acquired;
+  const c = Atomics.load(words, 0);
+  const owner = c & PID_MASK;
+  if (owner !== 0 && owner !== me && !pidAlive(owner) && Atomics.compareExchange(words, 0, c, me | WAITERS) === c) {
+    return LockResult.OwnerDied;
+  }
+  return tryLock(words, 0) ? LockResult.Acquired : LockResult.TimedOut;
+}
+
+export interface LockAcquireOptions extends AcquireOptions {
+  /** Reject with OwnerDiedError (the lock then held by the caller) instead of setting `ownerDied`. */
+  throwIfOwnerDied?: boolean;
+}
+
+export type LockAcquireSyncOptions = Omit<LockAcquireOptions, "signal">;
+
+export interface LockState {
+  block: SegmentHandle;
+}
+
+// Set just before `new Lock()` / `new RLock()` by the handle revivers, so a received lock adopts
+// the block it was sent with instead of making one.
+let adopting: Block | undefined;
+
+export function adopt(block: Block): void {
+  adopting = block;
+}
+
+export abstract class MutexLock implements Disposable {
+  readonly #block: Block;
+  readonly #words: Int32Array;
+  readonly #record: HoldRecord;
+  readonly #recursive: boolean;
+  #ownerDied = false;
+  #closed = false;
+
+  protected constructor(recursive: boolean) {
+    this.#recursive = recursive;
+    const received = adopting;
+    adopting = undefined;
+    this.#block = received ?? Block.create(8, this);
+    this.#words = this.#block.words;
+    this.#record = holdRecord(this.#block.segment.name);
+  }
+
+  /** The class name used in messages and as the handle type. */
+  protected abstract get kind(): "Lock" | "RLock";
+
+  /**
+   * True when the last acquire through this object took the lock over from a holder that died
+   * while holding it: the state the lock protects may be half-updated.
+   */
+  get ownerDied(): boolean {
+    return this.#ownerDied;
+  }
+
+  #check(): void {
+    if (this.#closed) throw closedError(this.kind);
+  }
+
+  #took(r: LockResult, throwIfOwnerDied: boolean): boolean {
+    if (r === LockResult.TimedOut) return false;
+    this.#ownerDied = r === LockResult.OwnerDied;
+    this.#record.count = 1;
+    if (this.#ownerDied && throwIfOwnerDied) {
+      throw new OwnerDiedError(0, `the previous holder of this ${this.kind} died while holding it; the lock is now held by the caller`);
+    }
+    return true;
+  }
+
+  #reentered(): boolean {
+    if (!this.#recursive || this.#record.count === 0) return false;
+    this.#record.count++;
+    return true;
+  }
+
+  /**
+   * Takes the lock; resolves true, or false when `timeout` ms passed (or, with block: false, when
+   * the lock was busy). Rejects with AbortError when `signal` aborts.
+   */
+  async acquire(options?: LockAcquireOptions): Promise<boolean> {
+    const { block, timeout, signal } = parseAcquire(options);
+    const strict = checkStrict(options);
+    this.#check();
+    if (this.#reentered()) return true;
+    const r = block ? await lockAsync(this.#words, 0, { timeout, signal }) : tryOnce(this.#words);
+    return this.#took(r, strict);
+  }
+
+  /** The blocking twin of acquire(), for worker code that may block its thread. */
+  acquireSync(options?: LockAcquireSyncOptions): boolean {
+    if (options === undefined) {
+      this.#check();
+      if (this.#reentered()) return true;
+      return this.#took(lockSync(this.#words, 0), false);
+    }
+    const { block, timeout } = parseAcquire(options);
+    const strict = checkStrict(options);
+    this.#check();
+    if (this.#reentered()) return true;
+    return this.#took(block ? lockSync(this.#words, 0, timeout) : tryOnce(this.#words), strict);
+  }
+
+  /**
+   * Releases the lock. A Lock may be released by any process or thread but not when it is free;
+   * an RLock only by the thread that holds it, once per acquire. Both throw ERR_NOT_HELD.
+   */
+  release(): void {
+    this.#check();
+    if (this.#recursive) {
+      if (this.#record.count === 0) {
+        throw new StateError("cannot release an RLock that this thread does not hold", { code: ErrorCodes.NOT_HELD });
+      }
+      if (--this.#record.count > 0) return;
+      unlock(this.#words, 0);
+      return;
+    }
+    if (unlock(this.#words, 0) === 0) {
+      throw new StateError("cannot release a Lock that is not held", { code: ErrorCodes.NOT_HELD });
+    }
+    this.#record.count = 0;
+  }
+
+  /** `await using _ = await lock.hold()`: acquires, and releases at the end of the scope. */
+  async hold(options?: HoldOptions): Promise<Guard> {
+    const opts = checkOptions(options) as HoldOptions;
+    if (!(await this.acquire({ timeout: opts.timeout, signal: opts.signal }))) throw holdTimeout(this.kind, opts.timeout);
+    return makeGuard(() => this.release(), this.#ownerDied);
+  }
+
+  /** `using _ = lock.holdSync()`: the blocking twin of hold(). */
+  holdSync(options?: Omit<HoldOptions, "signal">): Guard {
+    const opts = checkOptions(options) as HoldOptions;
+    if (!this.acquireSync({ timeout: opts.timeout })) throw holdTimeout(this.kind, opts.timeout);
+    return makeGuard(() => this.release(), this.#ownerDied);
+  }
+
+  /** Whether this thread holds the lock (Python's private `_is_mine`). */
+  isMine(): boolean {
+    return this.#record.count > 0 && lockOwner(this.#words, 0) === me;
+  }
+
+  /**
+   * Stops using the lock here. The creating object also unlinks the lock's name, so it can no
+   * longer be sent to a process that has not received it yet; holders elsewhere are unaffected.
+   */
+  close(): void {
+    this.#closed = true;
+    this.#block.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [kReduce](transport: Transport): Reduced {
+    this.#check();
+    return { type: this.kind, state: { block: this.#block.handle(transport) } satisfies LockState };
+  }
+
+  readonly [kLock]: LockInternals = {
+    owned: () => this.isMine(),
+    releaseAll: () => {
+      this.#check();
+      const saved = this.#record.count;
+      this.#record.count = 0;
+      unlock(this.#words, 0);
+      return saved;
+    },
+    restoreSync: (saved) => {
+      this.#ownerDied = lockSync(this.#words, 0) === LockResult.OwnerDied;
+      this.#record.count = saved;
+    },
+    restore: async (saved) => {
+      this.#ownerDied = (await lockAsync(this.#words, 0)) === LockResult.OwnerDied;
+      this.#record.count = saved;
+    },
+    enterSync: () => {
+      if (this.#reentered()) return;
+      this.#took(lockSync(this.#words, 0), false);
+    },
+    exit: () => this.release(),
+  };
+
+  toString(): string {
+    const owner = lockOwner(this.#words, 0);
+    const state = owner === 0 ? "unlocked" : this.isMine() ? `owned by this thread${this.#recursive ? `, count=${this.#record.count}` : ""}` : `held by pid ${owner}`;
+    return `<${this.kind} ${state}>`;
+  }
+}
+
+function checkStrict(options: unknown): boolean {
+  const strict = (options as LockAcquireOptions | undefined)?.throwIfOwnerDied ?? false;
+  if (typeof strict !== "boolean") {
+    throw new ArgumentError(`throwIfOwnerDied must be a boolean, got ${describe(strict)}`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  return strict;
+}

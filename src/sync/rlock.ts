@@ -1,0 +1,23 @@
+// RLock: a recursive lock shared by processes and threads (Python's multiprocessing.RLock). Its
+// owner is (process, thread): the thread that acquired it may acquire it again and must release
+// it as many times; anyone else's release throws ERR_NOT_HELD. Within a thread, ownership belongs
+// to the thread, not to an async task (as Python's RLock belongs to a thread, not a coroutine).
+// Robust: a holding process that dies is replaced by the next acquirer (see mutex-lock.ts).
+import { Block } from "../shared/block.js";
+import { registerHandleType } from "../transport/handles.js";
+import { adopt, MutexLock, type LockState } from "./mutex-lock.js";
+
+export class RLock extends MutexLock {
+  constructor() {
+    super(true);
+  }
+
+  protected get kind(): "RLock" {
+    return "RLock";
+  }
+}
+
+registerHandleType("RLock", (state) => {
+  adopt(Block.fromHandle((state as LockState).block));
+  return new RLock();
+});
