@@ -3,12 +3,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
-  AuthenticationError, BaseManager, Client, Empty, ErrorCodes, getContext, Manager, RemoteError, SyncManager,
+  AuthenticationError, BaseManager, Client, Empty, ErrorCodes, getContext, Manager, RemoteError, SharedMemoryManager, SyncManager,
   type DictProxy, type ListProxy, type QueueProxy,
 } from "multiproc";
-import { CONTEXTS } from "./helpers.js";
+import { CONTEXTS, shmEntries } from "./helpers.js";
 import {
-  callMaths, dieHolding, fillDictAndList, incrementUnderLock, Maths, MathsManager, putFromQueueInDict, ServedManager,
+  callMaths, dieHolding, writeShareable, fillDictAndList, incrementUnderLock, Maths, MathsManager, putFromQueueInDict, ServedManager,
 } from "./fixtures/manager-types.js";
 
 function remoteCode(err: unknown): string | undefined {
@@ -320,4 +320,25 @@ describe("remote managers over TCP", () => {
     assert.equal(await (await second.create<Maths>("Maths")).add(2, 2), 4);
     await second.shutdown();
   });
+});
+
+describe("SharedMemoryManager", () => {
+  for (const kind of CONTEXTS) {
+    test(`SharedMemory(size) and ShareableList(seq) are unlinked at shutdown (children: ${kind})`, async () => {
+      const smm = new SharedMemoryManager();
+      await smm.start();
+      const shm = await smm.SharedMemory(64);
+      const sl = await smm.ShareableList([1, "two", null]);
+      assert.ok(shmEntries().has(shm.name) && shmEntries().has(sl.shm.name));
+      const p = new (getContext(kind).Process)({ target: writeShareable, args: [sl, shm] });
+      p.start();
+      await p.join();
+      assert.equal(p.exitCode, 0);
+      assert.equal(sl.get(0), 42);
+      assert.equal(shm.buf[0], 7);
+      await smm.shutdown();
+      assert.ok(!shmEntries().has(shm.name) && !shmEntries().has(sl.shm.name));
+      await assert.rejects(smm.SharedMemory(8), { code: ErrorCodes.CLOSED });
+    });
+  }
 });

@@ -32,3 +32,10 @@ export const kCallerGone = Symbol("multiproc.managers.callerGone");
 export interface CallerAware {
   [kCallerGone](conn: number): void;
 }
+
+/** Implemented by objects with something to clean up when their server stops (segments). */
+export const kServerStopped = Symbol("multiproc.managers.serverStopped");
+
+export interface ServerStopAware {
+  [kServerStopped](): void;
+}

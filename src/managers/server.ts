@@ -9,7 +9,7 @@ import { kListen, kWriteFrame, type SocketConnection } from "../connection/socke
 import { ErrorCodes, ProcessError, StateError } from "../errors.js";
 import { kReduce, loadHandleTypes, type Reduced } from "../transport/handles.js";
 import { dumps, handleTypesOf, loads } from "../transport/serialize.js";
-import { kCallerGone, runAs, type CallContext, type CallerAware } from "./call-context.js";
+import { kCallerGone, kServerStopped, runAs, type CallContext, type CallerAware, type ServerStopAware } from "./call-context.js";
 import { localServers, type LocalServer } from "./local-servers.js";
 import { isRequest, PROTOCOL_VERSION, type Request, type Response, type Token } from "./messages.js";
 import type { ProxyState } from "./proxy.js";
@@ -172,6 +172,10 @@ export class Server implements LocalServer {
     localServers.delete(this.sid);
     this.#listener?.close();
     for (const sc of [...this.#conns]) sc.conn.close();
+    for (const entry of this.#objects.values()) {
+      const obj = entry.obj as Partial<ServerStopAware> | null;
+      if (typeof obj === "object" && obj !== null && typeof obj[kServerStopped] === "function") obj[kServerStopped]();
+    }
     this.#objects.clear();
     this.#resolveDone();
   }
