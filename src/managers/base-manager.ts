@@ -59,8 +59,10 @@ type InstanceOf<C> = C extends abstract new (...args: never[]) => infer I ? I : 
 type ArgsOf<C> = C extends abstract new (...args: infer A) => unknown ? A : C extends (...args: infer A) => unknown ? A : unknown[];
 
 /** A manager class after register(typeid, callable): instances have a typed `typeid(...)` method. */
-export type Registered<M extends abstract new (...args: never[]) => BaseManager, K extends string, C> = M &
-  (new (options?: ManagerOptions) => InstanceType<M> & { [P in K]: (...args: ArgsOf<C>) => Promise<Remote<InstanceOf<C>>> });
+export type Registered<M extends abstract new (...args: never[]) => BaseManager, K extends string, C> = (new (
+  options?: ManagerOptions,
+) => InstanceType<M> & { [P in K]: (...args: ArgsOf<C>) => Promise<Remote<InstanceOf<C>>> }) &
+  M;
 
 const kRegistry = Symbol("multiproc.managers.registry");
 let managerCounter = 0;
@@ -119,6 +121,11 @@ export class BaseManager implements AsyncDisposable {
       });
     }
     return this as unknown as Registered<M, K, C>;
+  }
+
+  /** The typeids registered on this class (and inherited). */
+  static typeids(): string[] {
+    return [...this[kRegistry].keys()];
   }
 
   /** Typeids this class serves from BUILTIN_TYPES (SyncManager overrides). */
