@@ -5,7 +5,7 @@
 // module, finds DataManager and serves it. The main part below starts that command, then plays
 // the seed's test script: workers get the data from the server or use local data, timed.
 // expect: ^serving DataManager \(.*DataProxy.*\) at 127\.0\.0\.1:\d+
-// expect: ^using local data 4 processes$
+// expect: ^using local data 2 processes$
 // expect: ^using client/server 1 processes$
 // expect: ^0  10  6   7   8$
 // expect: ^took \d+\.\d\d\d seconds$
@@ -81,7 +81,7 @@ if (isMainProcess() && isEntry) {
   console.log(line);
   const port = Number(/:(\d+);/.exec(line)![1]);
   for (const mode of [1, 0]) {
-    for (const nprocs of [4, 1]) {
+    for (const nprocs of [2, 1]) {
       console.log(`using ${mode === 0 ? "client/server" : "local data"} ${nprocs} processes`);
       const start = performance.now();
       const ps = Array.from({ length: nprocs }, () => new Process({ target: worker, args: [port, mode, 1] }));
