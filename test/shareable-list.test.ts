@@ -132,6 +132,19 @@ describe("ShareableList", () => {
       list.set(3, "hi");
       assert.equal(list.get(3), "hi");
     });
+    // Past 32 bytes strings go through Buffer rather than the JS loop: both ways agree.
+    const long = "a".repeat(40);
+    withList([long, "é".repeat(20)], (list) => {
+      assert.deepEqual(list.toArray(), [long, "é".repeat(20)]);
+      list.set(0, "b".repeat(47));
+      list.set(1, "c".repeat(35));
+      assert.deepEqual(list.toArray(), ["b".repeat(47), "c".repeat(35)]);
+      list.set(0, "short");
+      list.set(1, "ü".repeat(18));
+      assert.deepEqual(list.toArray(), ["short", "ü".repeat(18)]);
+      // Slot 0 starts after the count and 3 offsets: byte 32; its 48 bytes past "short" are NUL.
+      assert.deepEqual([...list.shm.buf.subarray(32 + 5, 32 + 48)], new Array<number>(43).fill(0));
+    });
   });
 
   test("the 8-character format caps a string or bytes item at 9,999,991 bytes", () => {

@@ -136,7 +136,7 @@ export function kindOf(w0: number, w1: number): Kind {
 }
 
 /** The width in "<n>s" at `formatAt` (digits, 's', NUL padding), or -1 when it is not that. */
-export function textWidth(bytes: Buffer, formatAt: number): number {
+export function textWidth(bytes: Uint8Array, formatAt: number): number {
   let width = 0;
   for (let i = 0; i < ALIGN; i++) {
     const c = bytes[formatAt + i]!;
@@ -179,4 +179,24 @@ export function writeValue(view: DataView, bytes: Buffer, at: number, width: num
     default:
       bytes.fill(0, at, at + ALIGN);
   }
+}
+
+/** Strings up to this many bytes are encoded and decoded in JS, longer ones by Buffer (C++). */
+export const SHORT = 32;
+
+export function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** UTF-8 bytes [start, end) as a string; short ASCII runs are decoded by hand. */
+export function decodeUtf8(u8: Uint8Array, bytes: Buffer, start: number, end: number): string {
+  if (end - start > SHORT) return bytes.toString("utf8", start, end);
+  let out = "";
+  for (let i = start; i < end; i++) {
+    const c = u8[i]!;
+    if (c >= 0x80) return bytes.toString("utf8", start, end);
+    out += String.fromCharCode(c);
+  }
+  return out;
 }

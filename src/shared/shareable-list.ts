@@ -24,7 +24,9 @@ import {
   CODE_STR,
   CODE_VALUE,
   D0,
+  decodeUtf8,
   equal,
+  isAscii,
   isIntNumber,
   Kind,
   kindOf,
@@ -33,6 +35,7 @@ import {
   planItem,
   Q0,
   setFixed,
+  SHORT,
   textWidth,
   TWO_32,
   unsupported,
@@ -52,7 +55,9 @@ export interface ShareableListOptions {
 }
 
 interface Views {
-  /** For UTF-8 and byte access. */
+  /** For single bytes (a plain Uint8Array: element access is fastest on it). */
+  u8: Uint8Array;
+  /** For UTF-8 and Latin-1 encoding and decoding. */
   bytes: Buffer;
   /** For numbers, in native order. */
   view: DataView;
@@ -97,9 +102,10 @@ export class ShareableList implements Disposable, Iterable<ShareableItem> {
       shm = items === undefined ? new SharedMemory({ name: opts.name!, track: opts.track ?? false }) : ShareableList.#create(items, opts);
     }
     this.shm = shm;
+    const u8 = new Uint8Array(shm.buffer, 0, shm.size);
     const bytes = Buffer.from(shm.buffer, 0, shm.size);
     const view = new DataView(shm.buffer, 0, shm.size);
-    this.#views = { bytes, view };
+    this.#views = { u8, bytes, view };
     const { length, slots } = ShareableList.#readHeader(shm, view);
     this.#length = length;
     this.#slots = slots;
@@ -180,13 +186,12 @@ export class ShareableList implements Disposable, Iterable<ShareableItem> {
 
   /** The item at `index` (negative counts from the end, as in Python). */
   get(index: number): ShareableItem {
-    const { bytes, view } = this.#open();
-    const position = this.#position(index);
-    return this.#read(bytes, view, position);
+    const views = this.#open();
+    return this.#read(views, this.#position(index));
   }
 
-  #read(bytes: Buffer, view: DataView, position: number): ShareableItem {
-    const code = bytes[this.#codesAt + position];
+  #read({ u8, bytes, view }: Views, position: number): ShareableItem {
+    const code = u8[this.#codesAt + position];
     // CPython decides None by the code alone, whatever the format says.
     if (code === CODE_NONE) return null;
     const at = this.#slots[position]!;
@@ -201,23 +206,21 @@ export class ShareableList implements Disposable, Iterable<ShareableItem> {
         case Kind.Double:
           return view.getFloat64(at, LE);
         case Kind.Bool:
-          return bytes[at + 7] !== 0;
+          return u8[at + 7] !== 0;
         case Kind.None:
           // Code 0 with None's format is what CPython reads as False.
-          return bytes[at + 6] !== 0;
+          return u8[at + 6] !== 0;
         default:
           break;
       }
     } else if ((code === CODE_STR || code === CODE_BYTES) && kind === Kind.Text) {
-      const width = textWidth(bytes, formatAt);
-      if (width >= 0 && at + width <= bytes.length) {
+      const width = textWidth(u8, formatAt);
+      if (width >= 0 && at + width <= u8.length) {
         let end = at + width;
-        while (end > at && bytes[end - 1] === 0) end--;
+        while (end > at && u8[end - 1] === 0) end--;
+        if (code === CODE_STR) return decodeUtf8(u8, bytes, at, end);
         // A copy in a plain ArrayBuffer, like Python's bytes (subarray would alias shared memory).
-        if (code === CODE_STR) return bytes.toString("utf8", at, end);
-        const copy = new Uint8Array(end - at);
-        copy.set(bytes.subarray(at, end));
-        return copy;
+        return u8.slice(at, end);
       }
     }
     const format = bytes.toString("latin1", formatAt, formatAt + ALIGN).replace(/\0+$/, "");
@@ -230,49 +233,52 @@ export class ShareableList implements Disposable, Iterable<ShareableItem> {
    * left unchanged).
    */
   set(index: number, value: ShareableItem): void {
-    const { bytes, view } = this.#open();
+    const views = this.#open();
+    const { u8, view } = views;
     const position = this.#position(index);
     const at = this.#slots[position]!;
     const formatAt = this.#formatsAt + position * ALIGN;
     const codeAt = this.#codesAt + position;
+    // Format, then type code, then value: CPython's order.
     switch (typeof value) {
       case "number":
         if (isIntNumber(value)) {
           setFixed(view, formatAt, Q0, 0);
-          bytes[codeAt] = CODE_VALUE;
+          u8[codeAt] = CODE_VALUE;
           // A safe integer split into words: exact, and no BigInt to allocate.
           view.setInt32(at + (LE ? 4 : 0), Math.floor(value / TWO_32), LE);
           view.setUint32(at + (LE ? 0 : 4), value >>> 0, LE);
         } else {
           setFixed(view, formatAt, D0, 0);
-          bytes[codeAt] = CODE_VALUE;
+          u8[codeAt] = CODE_VALUE;
           view.setFloat64(at, value, LE);
         }
         return;
       case "bigint":
         checkBigInt(value);
         setFixed(view, formatAt, Q0, 0);
-        bytes[codeAt] = CODE_VALUE;
+        u8[codeAt] = CODE_VALUE;
         view.setBigInt64(at, value, LE);
         return;
       case "boolean":
         setFixed(view, formatAt, XXXX, BOOL1);
-        bytes[codeAt] = CODE_VALUE;
-        bytes.fill(0, at, at + 7);
-        bytes[at + 7] = value ? 1 : 0;
+        u8[codeAt] = CODE_VALUE;
+        view.setUint32(at, 0, true);
+        view.setUint32(at + 4, 0, true);
+        u8[at + 7] = value ? 1 : 0;
         return;
       case "string":
-        this.#setText(bytes, view, position, Buffer.from(value, "utf8"), CODE_STR);
+        this.#setText(views, position, value, CODE_STR);
         return;
       case "object":
         if (value === null) {
           setFixed(view, formatAt, XXXX, NONE1);
-          bytes[codeAt] = CODE_NONE;
+          u8[codeAt] = CODE_NONE;
           view.setFloat64(at, 0);
           return;
         }
         if (value instanceof Uint8Array) {
-          this.#setText(bytes, view, position, value, CODE_BYTES);
+          this.#setText(views, position, value, CODE_BYTES);
           return;
         }
         throw unsupported(value);
@@ -281,25 +287,33 @@ export class ShareableList implements Disposable, Iterable<ShareableItem> {
     }
   }
 
-  #setText(bytes: Buffer, view: DataView, position: number, encoded: Uint8Array, code: number): void {
+  #setText({ u8, bytes, view }: Views, position: number, value: string | Uint8Array, code: number): void {
     const at = this.#slots[position]!;
     const allocated = this.#slots[position + 1]! - at;
-    if (encoded.length > allocated) {
+    // Short ASCII strings (the common case) are copied by hand: cheaper than a call into C++.
+    const ascii = typeof value === "string" && value.length <= SHORT && isAscii(value);
+    const length = typeof value !== "string" || ascii ? value.length : Buffer.byteLength(value, "utf8");
+    if (length > allocated) {
       throw new SharedMemoryError(
-        `item ${position} has room for ${allocated} bytes, and the new ${code === CODE_STR ? "string" : "bytes"} value takes ${encoded.length} (a ShareableList's slots never grow)`,
+        `item ${position} has room for ${allocated} bytes, and the new ${code === CODE_STR ? "string" : "bytes"} value takes ${length} (a ShareableList's slots never grow)`,
         { code: ErrorCodes.SHM_ITEM_TOO_LARGE },
       );
     }
     const formatAt = this.#formatsAt + position * ALIGN;
     // Like CPython: a text slot keeps its format; any other takes "<allocated>s".
-    let width = kindOf(view.getUint32(formatAt, true), view.getUint32(formatAt + 4, true)) === Kind.Text ? textWidth(bytes, formatAt) : -1;
-    if (width < 0) {
+    let width = kindOf(view.getUint32(formatAt, true), view.getUint32(formatAt + 4, true)) === Kind.Text ? textWidth(u8, formatAt) : -1;
+    if (width < 0 || at + width > u8.length) {
       width = allocated;
       bytes.fill(0, formatAt, formatAt + ALIGN);
       bytes.write(`${allocated}s`, formatAt, "latin1");
     }
-    bytes[this.#codesAt + position] = code;
-    writeValue(view, bytes, at, width, null, encoded);
+    u8[this.#codesAt + position] = code;
+    if (typeof value !== "string") u8.set(value, at);
+    else if (ascii) for (let i = 0; i < length; i++) u8[at + i] = value.charCodeAt(i);
+    else bytes.write(value, at, length, "utf8");
+    // NUL padding to the format's width, as struct.pack does.
+    if (width - length <= SHORT) for (let i = at + length; i < at + width; i++) u8[i] = 0;
+    else u8.fill(0, at + length, at + width);
   }
 
   /** Python's `index`: the first position holding `value`; ERR_INVALID_ARG_VALUE when none does. */
@@ -331,10 +345,7 @@ export class ShareableList implements Disposable, Iterable<ShareableItem> {
   }
 
   *[Symbol.iterator](): Iterator<ShareableItem> {
-    for (let i = 0; i < this.#length; i++) {
-      const { bytes, view } = this.#open();
-      yield this.#read(bytes, view, i);
-    }
+    for (let i = 0; i < this.#length; i++) yield this.#read(this.#open(), i);
   }
 
   /** A copy of the items as an array (Python's `list(sl)`). */
