@@ -4,14 +4,13 @@
 // `set(values, offset)` writes a range, like TypedArray#set. SharedArray takes its lock (an RLock
 // unless told otherwise) for each get/set/slice and for iteration, which walks a snapshot.
 import { ArgumentError, ErrorCodes } from "../errors.js";
-import type { LockInternals } from "../sync/hold.js";
 import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { checkInteger, describe } from "../validate.js";
 import { Block, closedError } from "./block.js";
 import type { SegmentHandle } from "./segment.js";
-import { internals, locked, noLock, resolveLock, type SynchronizedOptions } from "./synchronized.js";
+import { locked, noLock, resolveLock, type SynchronizedOptions } from "./synchronized.js";
 import { decode, encode, formatItem, typeInfo, type AnyView, type TypeInfo, type Typecode, type ValueType, type ViewType } from "./typecodes.js";
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
@@ -174,7 +173,6 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
 export class SharedArray<T extends Typecode = Typecode> implements Disposable, Iterable<ValueType<T>> {
   readonly #raw: RawArray<T>;
   readonly #lock: Lock | RLock | null;
-  readonly #internals: LockInternals | null;
   readonly #ownLock: boolean;
 
   constructor(typecode: T, sizeOrSequence: SizeOrSequence<T>, options?: SynchronizedOptions) {
@@ -193,7 +191,6 @@ export class SharedArray<T extends Typecode = Typecode> implements Disposable, I
         throw err;
       }
     }
-    this.#internals = internals(this.#lock);
   }
 
   get typecode(): T {
@@ -205,17 +202,17 @@ export class SharedArray<T extends Typecode = Typecode> implements Disposable, I
   }
 
   get(i: number): ValueType<T> {
-    return locked(this.#internals, () => this.#raw.get(i));
+    return locked(this.#lock, () => this.#raw.get(i));
   }
 
   set(i: number, value: ValueType<T>): void;
   set(values: Iterable<ValueType<T>> | ArrayLike<ValueType<T>>, offset?: number): void;
   set(a: unknown, b?: unknown): void {
-    locked(this.#internals, () => (this.#raw.set as (a: unknown, b?: unknown) => void)(a, b));
+    locked(this.#lock, () => (this.#raw.set as (a: unknown, b?: unknown) => void)(a, b));
   }
 
   slice(start?: number, end?: number): ValueType<T>[] {
-    return locked(this.#internals, () => this.#raw.slice(start, end));
+    return locked(this.#lock, () => this.#raw.slice(start, end));
   }
 
   /** A typed array over the shared memory itself: no lock; hold getLock() around compound use. */

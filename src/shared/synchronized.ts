@@ -4,7 +4,7 @@
 // never runs in the middle of a section that holds the lock elsewhere. A thread that already
 // holds the lock (even a plain Lock) accesses directly instead of deadlocking on itself.
 import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
-import { isInternalLock, kLock, type LockInternals } from "../sync/hold.js";
+import { isInternalLock, kEnter, kExit, kOwned } from "../sync/hold.js";
 import type { Lock } from "../sync/lock.js";
 import { RLock } from "../sync/rlock.js";
 import { checkOptions, describe } from "../validate.js";
@@ -31,16 +31,12 @@ export function noLock(what: string): StateError {
 }
 
 /** Runs `fn` holding `lock` (unless this thread holds it already). */
-export function locked<R>(lock: LockInternals | null, fn: () => R): R {
-  if (lock === null || lock.owned()) return fn();
-  lock.enterSync();
+export function locked<R>(lock: Lock | RLock | null, fn: () => R): R {
+  if (lock === null || lock[kOwned]()) return fn();
+  lock[kEnter]();
   try {
     return fn();
   } finally {
-    lock.exit();
+    lock[kExit]();
   }
-}
-
-export function internals(lock: Lock | RLock | null): LockInternals | null {
-  return lock === null ? null : lock[kLock];
 }

@@ -5,11 +5,11 @@
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
-import type { LockInternals } from "../sync/hold.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { Block, closedError } from "./block.js";
 import type { SegmentHandle } from "./segment.js";
-import { internals, noLock, resolveLock, type SynchronizedOptions } from "./synchronized.js";
+import { kEnter, kExit, kOwned } from "../sync/hold.js";
+import { noLock, resolveLock, type SynchronizedOptions } from "./synchronized.js";
 import {
   checkAtomic,
   decode,
@@ -45,6 +45,10 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
   readonly #type: TypeInfo;
   readonly #block: Block;
   readonly #view: AnyView;
+  // Fast paths: Int8..Uint32 views read and write through Atomics on numbers, checked inline.
+  readonly #small: Int32Array | undefined;
+  readonly #min: number;
+  readonly #max: number;
   #closed = false;
 
   constructor(typecode: T, initial?: ValueType<T>) {
@@ -55,6 +59,10 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
     adoptingRaw = undefined;
     this.#block = received ?? Block.create(8, this);
     this.#view = new this.#type.View(this.#block.buffer, 0, 1);
+    const small = this.#type.kind === "int";
+    this.#small = small ? (this.#view as Int32Array) : undefined;
+    this.#min = small ? (this.#type.min as number) : 0;
+    this.#max = small ? (this.#type.max as number) : 0;
     if (stored !== undefined) this.#view[0] = stored;
   }
 
@@ -64,6 +72,7 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
 
   get value(): ValueType<T> {
     this.#check();
+    if (this.#small !== undefined) return Atomics.load(this.#small, 0) as ValueType<T>;
     const t = this.#type;
     const raw = isAtomic(t) ? Atomics.load(this.#view as Int32Array, 0) : this.#view[0]!;
     return decode(t, raw) as ValueType<T>;
@@ -71,6 +80,11 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
 
   set value(v: ValueType<T>) {
     this.#check();
+    const small = this.#small;
+    if (small !== undefined && typeof v === "number" && Number.isInteger(v) && v >= this.#min && v <= this.#max) {
+      Atomics.store(small, 0, v);
+      return;
+    }
     const stored = encode(this.#type, v, "value");
     if (isAtomic(this.#type)) Atomics.store(this.#view as Int32Array, 0, stored as number);
     else this.#view[0] = stored;
@@ -153,7 +167,6 @@ export type ValueOptions = SynchronizedOptions;
 export class Value<T extends Typecode = Typecode> implements Disposable {
   readonly #raw: RawValue<T>;
   readonly #lock: Lock | RLock | null;
-  readonly #internals: LockInternals | null;
   readonly #ownLock: boolean;
 
   constructor(typecode: T, initial?: ValueType<T>, options?: ValueOptions) {
@@ -172,7 +185,6 @@ export class Value<T extends Typecode = Typecode> implements Disposable {
         throw err;
       }
     }
-    this.#internals = internals(this.#lock);
   }
 
   get typecode(): T {
@@ -180,27 +192,27 @@ export class Value<T extends Typecode = Typecode> implements Disposable {
   }
 
   get value(): ValueType<T> {
-    const lock = this.#internals;
-    if (lock === null || lock.owned()) return this.#raw.value;
-    lock.enterSync();
+    const lock = this.#lock;
+    if (lock === null || lock[kOwned]()) return this.#raw.value;
+    lock[kEnter]();
     try {
       return this.#raw.value;
     } finally {
-      lock.exit();
+      lock[kExit]();
     }
   }
 
   set value(v: ValueType<T>) {
-    const lock = this.#internals;
-    if (lock === null || lock.owned()) {
+    const lock = this.#lock;
+    if (lock === null || lock[kOwned]()) {
       this.#raw.value = v;
       return;
     }
-    lock.enterSync();
+    lock[kEnter]();
     try {
       this.#raw.value = v;
     } finally {
-      lock.exit();
+      lock[kExit]();
     }
   }
 

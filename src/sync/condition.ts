@@ -17,7 +17,7 @@ import { Block, closedError } from "../shared/block.js";
 import type { SegmentHandle } from "../shared/segment.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
-import { isInternalLock, kLock, type AcquireOptions, type AcquireSyncOptions, type Guard, type HoldOptions, type LockInternals } from "./hold.js";
+import { isInternalLock, kOwned, kReleaseAll, kRestore, kRestoreSync, type AcquireOptions, type AcquireSyncOptions, type Guard, type HoldOptions } from "./hold.js";
 import type { Lock } from "./lock.js";
 import { RLock } from "./rlock.js";
 
@@ -51,7 +51,6 @@ export class Condition implements Disposable {
   readonly #words: Int32Array;
   readonly #lock: Lock | RLock;
   readonly #ownLock: boolean;
-  readonly #internals: LockInternals;
   #closed = false;
 
   constructor(lock?: Lock | RLock) {
@@ -68,7 +67,6 @@ export class Condition implements Disposable {
       this.#block = Block.create((HEADER + SLOT * SLOTS) * 4, this);
     }
     this.#words = this.#block.words;
-    this.#internals = this.#lock[kLock];
   }
 
   #check(): void {
@@ -77,7 +75,7 @@ export class Condition implements Disposable {
 
   #checkOwned(what: string): void {
     this.#check();
-    if (!this.#internals.owned()) {
+    if (!this.#lock[kOwned]()) {
       throw new StateError(`cannot ${what} on an un-acquired lock: acquire the condition's lock first`, { code: ErrorCodes.NOT_HELD });
     }
   }
@@ -196,14 +194,14 @@ export class Condition implements Disposable {
     if (signal?.aborted) throw new AbortError(signal.reason);
     const slot = this.#claim();
     const at = HEADER + SLOT * slot;
-    const saved = this.#internals.releaseAll();
+    const saved = this.#lock[kReleaseAll]();
     let failure: { error: unknown } | undefined;
     try {
       await waiter().waitAsync(this.#words, at, ASLEEP, { timeout, signal });
     } catch (error) {
       failure = { error };
     }
-    await this.#internals.restore(saved);
+    await this.#lock[kRestore](saved);
     return this.#leave(slot, failure);
   }
 
@@ -213,14 +211,14 @@ export class Condition implements Disposable {
     const timeout = checkTimeout(opts.timeout);
     this.#checkOwned("wait");
     const slot = this.#claim();
-    const saved = this.#internals.releaseAll();
+    const saved = this.#lock[kReleaseAll]();
     let failure: { error: unknown } | undefined;
     try {
       waiter().wait(this.#words, HEADER + SLOT * slot, ASLEEP, timeout);
     } catch (error) {
       failure = { error };
     }
-    this.#internals.restoreSync(saved);
+    this.#lock[kRestoreSync](saved);
     return this.#leave(slot, failure);
   }
 

@@ -97,25 +97,27 @@ export function holdRecord(name: string): HoldRecord {
   return record;
 }
 
-/** Internal protocol of Lock and RLock used by Condition and the synchronized values. */
-export const kLock = Symbol("multiproc.lock");
-
-export interface LockInternals {
-  /** True when this thread holds the lock. */
-  owned(): boolean;
-  /** Releases every level this thread holds; returns what restore needs. */
-  releaseAll(): number;
-  restoreSync(saved: number): void;
-  restore(saved: number): Promise<void>;
-  /** Fast, option-free acquire and release for the synchronized values. */
-  enterSync(): void;
-  exit(): void;
-}
+// Internal protocol of Lock and RLock used by Condition and the synchronized values: methods under
+// symbols on the lock classes' prototype (one shape for every lock, so hot call sites stay fast).
+export const kOwned = Symbol("multiproc.lock.owned");
+export const kReleaseAll = Symbol("multiproc.lock.releaseAll");
+export const kRestoreSync = Symbol("multiproc.lock.restoreSync");
+export const kRestore = Symbol("multiproc.lock.restore");
+export const kEnter = Symbol("multiproc.lock.enter");
+export const kExit = Symbol("multiproc.lock.exit");
 
 export interface InternalLock {
-  readonly [kLock]: LockInternals;
+  /** True when this thread holds the lock. */
+  [kOwned](): boolean;
+  /** Releases every level this thread holds; returns what restore needs. */
+  [kReleaseAll](): number;
+  [kRestoreSync](saved: number): void;
+  [kRestore](saved: number): Promise<void>;
+  /** Fast, option-free acquire and release for the synchronized values. */
+  [kEnter](): void;
+  [kExit](): void;
 }
 
 export function isInternalLock(value: unknown): value is InternalLock {
-  return typeof value === "object" && value !== null && kLock in value;
+  return typeof value === "object" && value !== null && kOwned in value;
 }

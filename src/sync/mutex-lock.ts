@@ -18,14 +18,19 @@ import { checkOptions, describe } from "../validate.js";
 import {
   holdRecord,
   holdTimeout,
-  kLock,
+  kEnter,
+  kExit,
+  kOwned,
+  kReleaseAll,
+  kRestore,
+  kRestoreSync,
   makeGuard,
   parseAcquire,
   type AcquireOptions,
   type Guard,
   type HoldOptions,
   type HoldRecord,
-  type LockInternals,
+  type InternalLock,
 } from "./hold.js";
 import { lockAsync, lockOwner, LockResult, lockSync, tryLock, unlock, WAITERS } from "./mutex.js";
 
@@ -62,7 +67,7 @@ export function adopt(block: Block): void {
   adopting = block;
 }
 
-export abstract class MutexLock implements Disposable {
+export abstract class MutexLock implements Disposable, InternalLock {
   readonly #block: Block;
   readonly #words: Int32Array;
   readonly #record: HoldRecord;
@@ -126,8 +131,18 @@ export abstract class MutexLock implements Disposable {
   /** The blocking twin of acquire(), for worker code that may block its thread. */
   acquireSync(options?: LockAcquireSyncOptions): boolean {
     if (options === undefined) {
+      // The hot path (Value accesses, tight loops): no option parsing, an inline CAS.
       this.#check();
-      if (this.#reentered()) return true;
+      const record = this.#record;
+      if (this.#recursive && record.count > 0) {
+        record.count++;
+        return true;
+      }
+      if (Atomics.compareExchange(this.#words, 0, 0, me) === 0) {
+        this.#ownerDied = false;
+        record.count = 1;
+        return true;
+      }
       return this.#took(lockSync(this.#words, 0), false);
     }
     const { block, timeout } = parseAcquire(options);
@@ -143,18 +158,19 @@ export abstract class MutexLock implements Disposable {
    */
   release(): void {
     this.#check();
+    const record = this.#record;
     if (this.#recursive) {
-      if (this.#record.count === 0) {
+      if (record.count === 0) {
         throw new StateError("cannot release an RLock that this thread does not hold", { code: ErrorCodes.NOT_HELD });
       }
-      if (--this.#record.count > 0) return;
+      if (--record.count > 0) return;
       unlock(this.#words, 0);
       return;
     }
     if (unlock(this.#words, 0) === 0) {
       throw new StateError("cannot release a Lock that is not held", { code: ErrorCodes.NOT_HELD });
     }
-    this.#record.count = 0;
+    record.count = 0;
   }
 
   /** `await using _ = await lock.hold()`: acquires, and releases at the end of the scope. */
@@ -194,29 +210,35 @@ export abstract class MutexLock implements Disposable {
     return { type: this.kind, state: { block: this.#block.handle(transport) } satisfies LockState };
   }
 
-  readonly [kLock]: LockInternals = {
-    owned: () => this.isMine(),
-    releaseAll: () => {
-      this.#check();
-      const saved = this.#record.count;
-      this.#record.count = 0;
-      unlock(this.#words, 0);
-      return saved;
-    },
-    restoreSync: (saved) => {
-      this.#ownerDied = lockSync(this.#words, 0) === LockResult.OwnerDied;
-      this.#record.count = saved;
-    },
-    restore: async (saved) => {
-      this.#ownerDied = (await lockAsync(this.#words, 0)) === LockResult.OwnerDied;
-      this.#record.count = saved;
-    },
-    enterSync: () => {
-      if (this.#reentered()) return;
-      this.#took(lockSync(this.#words, 0), false);
-    },
-    exit: () => this.release(),
-  };
+  [kOwned](): boolean {
+    return this.#record.count > 0 && lockOwner(this.#words, 0) === me;
+  }
+
+  [kReleaseAll](): number {
+    this.#check();
+    const saved = this.#record.count;
+    this.#record.count = 0;
+    unlock(this.#words, 0);
+    return saved;
+  }
+
+  [kRestoreSync](saved: number): void {
+    this.#ownerDied = lockSync(this.#words, 0) === LockResult.OwnerDied;
+    this.#record.count = saved;
+  }
+
+  async [kRestore](saved: number): Promise<void> {
+    this.#ownerDied = (await lockAsync(this.#words, 0)) === LockResult.OwnerDied;
+    this.#record.count = saved;
+  }
+
+  [kEnter](): void {
+    this.acquireSync();
+  }
+
+  [kExit](): void {
+    this.release();
+  }
 
   toString(): string {
     const owner = lockOwner(this.#words, 0);
