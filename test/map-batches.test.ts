@@ -22,7 +22,7 @@ for (const kind of CONTEXTS) {
       const before = mine();
       const rows = 100_003;
       await using pool = new Pool({ processes: 2, context: kind });
-      const results = (await mapBatches(pool, sliceStats, table(rows))) as SliceStats[];
+      const results: SliceStats[] = await mapBatches(pool, sliceStats, table(rows));
       assert.equal(results.length, 8, "4 tasks per worker");
       assert.deepEqual(results.map((r) => r.start), [...results.map((r) => r.start)].sort((a, b) => a - b));
       assert.equal(results.reduce((n, r) => n + r.rows, 0), rows);
@@ -32,11 +32,11 @@ for (const kind of CONTEXTS) {
     });
 
     test("a SharedTable is used as it is, along its record batches", async () => {
-      const batches = Array.from({ length: 8 }, (_, b) => table(1000 + b).batches[0]!) as RecordBatch[];
+      const batches: RecordBatch[] = Array.from({ length: 8 }, (_, b) => table(1000 + b).batches[0]!);
       const shared = SharedTable.from(new Table(batches));
       await using pool = new Pool({ processes: 2, context: kind });
       try {
-        const results = (await mapBatches(pool, sliceStats, shared)) as SliceStats[];
+        const results: SliceStats[] = await mapBatches(pool, sliceStats, shared);
         assert.deepEqual(results.map((r) => r.rows), batches.map((b) => b.numRows));
         assert.equal(shared.released, false, "the caller's SharedTable stays the caller's");
       } finally {
