@@ -24,6 +24,9 @@ const SPINS = 200;
 /** The least time a call waits for the queue's lock, whatever its own timeout (a holder that died needs a slice to be noticed). */
 const LOCK_GRACE_MS = 250;
 
+/** What this process recovered from dead lock holders (the kill tests report it). */
+export const recoveries = { takeovers: 0, replays: 0 };
+
 export interface WaitSpec {
   block: boolean;
   timeout: number | undefined;
@@ -108,8 +111,12 @@ export class QueueCore {
   // ---- under the lock ---------------------------------------------------------------------
 
   #lockSync(deadline: number): boolean {
-    if (!tryLock(this.words, W.LOCK) && lockSync(this.words, W.LOCK, lockTimeout(deadline)) === LockResult.TimedOut) return false;
-    replay(this.words);
+    if (!tryLock(this.words, W.LOCK)) {
+      const r = lockSync(this.words, W.LOCK, lockTimeout(deadline));
+      if (r === LockResult.TimedOut) return false;
+      if (r === LockResult.OwnerDied) recoveries.takeovers++;
+    }
+    if (replay(this.words)) recoveries.replays++;
     return true;
   }
 
@@ -117,8 +124,12 @@ export class QueueCore {
     const w = this.words;
     let taken = tryLock(w, W.LOCK);
     for (let i = 0; i < SPINS && !taken; i++) taken = Atomics.load(w, W.LOCK) === 0 && tryLock(w, W.LOCK);
-    if (!taken && (await lockAsync(w, W.LOCK, { timeout: lockTimeout(deadline), signal })) === LockResult.TimedOut) return false;
-    replay(w);
+    if (!taken) {
+      const r = await lockAsync(w, W.LOCK, { timeout: lockTimeout(deadline), signal });
+      if (r === LockResult.TimedOut) return false;
+      if (r === LockResult.OwnerDied) recoveries.takeovers++;
+    }
+    if (replay(w)) recoveries.replays++;
     return true;
   }
 

@@ -74,7 +74,7 @@ export class Journal {
     const w = this.words;
     Atomics.store(w, W.JCOUNT, this.#n);
     Atomics.store(w, W.JVALID, 1);
-    replay(w);
+    replay(w); // the same path a survivor takes
     this.#n = 0;
   }
 
@@ -84,15 +84,16 @@ export class Journal {
   }
 }
 
-/** Applies a complete journal left by a holder that died; called with the lock held. */
-export function replay(words: Int32Array): void {
-  if (Atomics.load(words, W.JVALID) === 0) return;
+/** Applies a complete journal left by a holder that died; called with the lock held. True if there was one. */
+export function replay(words: Int32Array): boolean {
+  if (Atomics.load(words, W.JVALID) === 0) return false;
   const n = Atomics.load(words, W.JCOUNT);
   for (let i = 0; i < n; i++) {
     const at = W.JOURNAL + 2 * i;
     Atomics.store(words, Atomics.load(words, at), Atomics.load(words, at + 1));
   }
   Atomics.store(words, W.JVALID, 0);
+  return true;
 }
 
 export interface QueueLayout {
