@@ -1,7 +1,7 @@
-// Kill tests: producers SIGKILLed in the middle of put and consumers in the middle of get, 100
-// times each, at random moments, while the parent keeps using the queue. The survivors never
-// hang; no item is duplicated; every item whose put returned is received exactly once, except at
-// most one per killed consumer (the item it had taken when it died, lost with it).
+// Kill test: consumers SIGKILLed in the middle of get, 100 times, at random moments, while the
+// parent keeps putting items. The parent never hangs; no item is received twice; every item put is
+// received or still queued, except at most one per killed consumer (the item it had taken when it
+// died, lost with it).
 // Victims are bare node programs (fixtures/queue-victim.ts) that receive the queue through our
 // serialisation, because two hundred Process starts would dominate the run.
 import assert from "node:assert/strict";
@@ -26,63 +26,12 @@ function startVictim(args: unknown[]): () => Promise<void> {
 }
 const KILLS = 100;
 const PARALLEL = 4;
-const SPAN = 1 << 20;
 
 function randomDelay(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * 8));
 }
 
-describe("queues survive SIGKILL (process)", () => {
-  test(`${KILLS} producers killed mid-put: every returned put arrives exactly once, in order`, async (t) => {
-    const before = { ...recoveries };
-    await using q = new Queue<number>({ maxsize: 32 });
-    using shm = new SharedMemory({ create: true, size: 4 * KILLS });
-    const done = new Int32Array(shm.buffer).fill(-1);
-    const got = Array.from({ length: KILLS }, () => [] as number[]);
-    let stop = false;
-    const consumer = (async () => {
-      for (;;) {
-        let item: number;
-        try {
-          item = await q.get({ timeout: 100 });
-        } catch (err) {
-          if (err instanceof Empty && stop) return;
-          if (err instanceof Empty) continue;
-          throw err;
-        }
-        got[Math.floor(item / SPAN)]!.push(item % SPAN);
-      }
-    })();
-    try {
-      for (let first = 0; first < KILLS; first += PARALLEL) {
-        const victims = Array.from({ length: PARALLEL }, (_, k) => first + k);
-        await Promise.all(
-          victims.map(async (v) => {
-            const kill = startVictim(["produce", q, shm, v, SPAN]);
-            assert.equal(await waiter().waitAsync(done, v, -1, { timeout: 60_000 }), "ok", `victim ${v} never started`);
-            await randomDelay();
-            await kill();
-          }),
-        );
-      }
-    } finally {
-      stop = true;
-      await consumer;
-    }
-    for (let v = 0; v < KILLS; v++) {
-      const items = got[v]!;
-      // In order, no duplicate, no gap: exactly 0..n-1.
-      assert.deepEqual(items, Array.from({ length: items.length }, (_, i) => i), `victim ${v}`);
-      // Everything whose put returned, and at most the one put in flight when it died.
-      assert.ok(items.length - 1 >= done[v]!, `victim ${v}: put ${done[v]} returned, got ${items.length}`);
-      assert.ok(items.length - 1 <= done[v]! + 1, `victim ${v}: ${items.length} items for ${done[v]! + 1} returned puts`);
-    }
-    // The queue still works.
-    await q.put(7);
-    assert.equal(await q.get(), 7);
-    t.diagnostic(`the parent took the lock over from ${recoveries.takeovers - before.takeovers} dead holders, replaying ${recoveries.replays - before.replays} journals`);
-  });
-
+describe("Queue consumers SIGKILLed (process)", () => {
   test(`${KILLS} consumers killed mid-get: no item twice, at most one lost per dead consumer`, async (t) => {
     const before = { ...recoveries };
     const items = 1 << 19;
