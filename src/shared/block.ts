@@ -63,6 +63,9 @@ export class Block {
   }
 }
 
+/** Internal: the Block under a RawValue or RawArray (for the lock that shares it). */
+export const kBlock = Symbol("multiproc.block");
+
 export function closedError(what: string): StateError {
   return new StateError(`the ${what} is closed`, { code: ErrorCodes.CLOSED });
 }

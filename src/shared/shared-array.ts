@@ -8,9 +8,9 @@ import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { checkInteger, describe } from "../validate.js";
-import { Block, closedError } from "./block.js";
+import { Block, closedError, kBlock } from "./block.js";
 import type { SegmentHandle } from "./segment.js";
-import { locked, noLock, resolveLock, type SynchronizedOptions } from "./synchronized.js";
+import { checkLockOption, LOCK_SLOT, locked, makeLock, noLock, type SynchronizedOptions } from "./synchronized.js";
 import { decode, encode, formatItem, typeInfo, type AnyView, type TypeInfo, type Typecode, type ValueType, type ViewType } from "./typecodes.js";
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
@@ -22,6 +22,8 @@ interface RawArrayState {
   block: SegmentHandle;
   typecode: Typecode;
   length: number;
+  /** Byte offset of the elements in the block (LOCK_SLOT when the block also holds its lock). */
+  offset: number;
 }
 
 interface SharedArrayState {
@@ -29,7 +31,9 @@ interface SharedArrayState {
   lock: Lock | RLock | null;
 }
 
-let adoptingRaw: { block: Block; length: number } | undefined;
+let adoptingRaw: { block: Block; length: number; offset: number } | undefined;
+// Set by SharedArray just before it makes its RawArray: leave room for the default lock.
+let reserving = false;
 let adoptingShared: SharedArrayState | undefined;
 
 function toItems(sizeOrSequence: unknown): { length: number; items: unknown[] | undefined } {
@@ -56,6 +60,7 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
   readonly length: number;
   readonly #type: TypeInfo;
   readonly #block: Block;
+  readonly #offset: number;
   readonly #view: AnyView;
   #closed = false;
 
@@ -64,17 +69,21 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
     this.typecode = typecode;
     const received = adoptingRaw;
     adoptingRaw = undefined;
+    const reserve = reserving;
+    reserving = false;
     if (received !== undefined) {
       this.#block = received.block;
       this.length = received.length;
-      this.#view = new this.#type.View(this.#block.buffer, 0, this.length);
+      this.#offset = received.offset;
+      this.#view = new this.#type.View(this.#block.buffer, this.#offset, this.length);
       return;
     }
     const { length, items } = toItems(sizeOrSequence);
     const stored = items?.map((v, i) => encode(this.#type, v, `sizeOrSequence[${i}]`));
     this.length = length;
-    this.#block = Block.create(length * this.#type.bytes, this);
-    this.#view = new this.#type.View(this.#block.buffer, 0, length);
+    this.#offset = reserve ? LOCK_SLOT : 0;
+    this.#block = Block.create(this.#offset + length * this.#type.bytes, this);
+    this.#view = new this.#type.View(this.#block.buffer, this.#offset, length);
     if (stored !== undefined) (this.#view as { set(a: ArrayLike<number | bigint>): void }).set(stored);
   }
 
@@ -151,7 +160,7 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
 
   [kReduce](transport: Transport): Reduced {
     this.#check();
-    const state: RawArrayState = { block: this.#block.handle(transport), typecode: this.typecode, length: this.length };
+    const state: RawArrayState = { block: this.#block.handle(transport), typecode: this.typecode, length: this.length, offset: this.#offset };
     return { type: "RawArray", state };
   }
 
@@ -164,8 +173,13 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
   }
 
   /** @internal */
-  static adopt(block: Block, length: number): void {
-    adoptingRaw = { block, length };
+  get [kBlock](): Block {
+    return this.#block;
+  }
+
+  /** @internal */
+  static adopt(block: Block, length: number, offset: number): void {
+    adoptingRaw = { block, length, offset };
   }
 }
 
@@ -183,13 +197,11 @@ export class SharedArray<T extends Typecode = Typecode> implements Disposable, I
       this.#lock = received.lock;
       this.#ownLock = false;
     } else {
+      const option = checkLockOption(options);
+      reserving = option === true;
       this.#raw = new RawArray(typecode, sizeOrSequence);
-      try {
-        ({ lock: this.#lock, own: this.#ownLock } = resolveLock(options));
-      } catch (err) {
-        this.#raw.close();
-        throw err;
-      }
+      this.#lock = makeLock(option, this.#raw[kBlock]);
+      this.#ownLock = option === true;
     }
   }
 
@@ -267,7 +279,7 @@ registerHandleType("RawArray", (state) => {
   if (s?.block === undefined || s.typecode === undefined || typeof s.length !== "number") {
     throw new ArgumentError("malformed RawArray handle", ErrorCodes.UNSERIALIZABLE);
   }
-  RawArray.adopt(Block.fromHandle(s.block), s.length);
+  RawArray.adopt(Block.fromHandle(s.block), s.length, s.offset ?? 0);
   return new RawArray(s.typecode, 0);
 });
 

@@ -6,10 +6,10 @@ import { ArgumentError, ErrorCodes } from "../errors.js";
 import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
-import { Block, closedError } from "./block.js";
+import { Block, closedError, kBlock } from "./block.js";
 import type { SegmentHandle } from "./segment.js";
 import { kEnter, kExit, kOwned } from "../sync/hold.js";
-import { noLock, resolveLock, type SynchronizedOptions } from "./synchronized.js";
+import { checkLockOption, LOCK_SLOT, makeLock, noLock, type SynchronizedOptions } from "./synchronized.js";
 import {
   checkAtomic,
   decode,
@@ -29,6 +29,8 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
 interface RawValueState {
   block: SegmentHandle;
   typecode: Typecode;
+  /** Byte offset of the value in the block (LOCK_SLOT when the block also holds its lock). */
+  offset: number;
 }
 
 interface ValueState {
@@ -36,7 +38,9 @@ interface ValueState {
   lock: Lock | RLock | null;
 }
 
-let adoptingRaw: Block | undefined;
+let adoptingRaw: { block: Block; offset: number } | undefined;
+// Set by Value just before it makes its RawValue: leave room for the default lock in the block.
+let reserving = false;
 let adoptingValue: ValueState | undefined;
 
 /** A shared value without a lock (Python's RawValue). */
@@ -44,6 +48,7 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
   readonly typecode: T;
   readonly #type: TypeInfo;
   readonly #block: Block;
+  readonly #offset: number;
   readonly #view: AnyView;
   // Fast paths: Int8..Uint32 views read and write through Atomics on numbers, checked inline.
   readonly #small: Int32Array | undefined;
@@ -57,8 +62,11 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
     const stored = initial === undefined ? undefined : encode(this.#type, initial, "initial");
     const received = adoptingRaw;
     adoptingRaw = undefined;
-    this.#block = received ?? Block.create(8, this);
-    this.#view = new this.#type.View(this.#block.buffer, 0, 1);
+    const reserve = reserving;
+    reserving = false;
+    this.#offset = received?.offset ?? (reserve ? LOCK_SLOT : 0);
+    this.#block = received?.block ?? Block.create(this.#offset + 8, this);
+    this.#view = new this.#type.View(this.#block.buffer, this.#offset, 1);
     const small = this.#type.kind === "int";
     this.#small = small ? (this.#view as Int32Array) : undefined;
     this.#min = small ? (this.#type.min as number) : 0;
@@ -82,7 +90,7 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
     this.#check();
     const small = this.#small;
     if (small !== undefined && typeof v === "number" && Number.isInteger(v) && v >= this.#min && v <= this.#max) {
-      Atomics.store(small, 0, v);
+      small[0] = v; // a plain store: ordered by the lock when there is one, atomic (aligned) anyway
       return;
     }
     const stored = encode(this.#type, v, "value");
@@ -133,7 +141,8 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
 
   [kReduce](transport: Transport): Reduced {
     this.#check();
-    return { type: "RawValue", state: { block: this.#block.handle(transport), typecode: this.typecode } satisfies RawValueState };
+    const state: RawValueState = { block: this.#block.handle(transport), typecode: this.typecode, offset: this.#offset };
+    return { type: "RawValue", state };
   }
 
   toString(): string {
@@ -145,8 +154,13 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
   }
 
   /** @internal */
-  static adopt(block: Block): void {
-    adoptingRaw = block;
+  get [kBlock](): Block {
+    return this.#block;
+  }
+
+  /** @internal */
+  static adopt(block: Block, offset: number): void {
+    adoptingRaw = { block, offset };
   }
 }
 
@@ -177,13 +191,11 @@ export class Value<T extends Typecode = Typecode> implements Disposable {
       this.#lock = received.lock;
       this.#ownLock = false;
     } else {
+      const option = checkLockOption(options);
+      reserving = option === true;
       this.#raw = new RawValue(typecode, initial);
-      try {
-        ({ lock: this.#lock, own: this.#ownLock } = resolveLock(options));
-      } catch (err) {
-        this.#raw.close();
-        throw err;
-      }
+      this.#lock = makeLock(option, this.#raw[kBlock]);
+      this.#ownLock = option === true;
     }
   }
 
@@ -273,7 +285,7 @@ export class Value<T extends Typecode = Typecode> implements Disposable {
 registerHandleType("RawValue", (state) => {
   const s = state as Partial<RawValueState> | null;
   if (s?.block === undefined || s.typecode === undefined) throw new ArgumentError("malformed RawValue handle", ErrorCodes.UNSERIALIZABLE);
-  RawValue.adopt(Block.fromHandle(s.block));
+  RawValue.adopt(Block.fromHandle(s.block), s.offset ?? 0);
   return new RawValue(s.typecode);
 });
 
