@@ -67,6 +67,16 @@ describe("SharedTable in one process", () => {
     shared.release();
   });
 
+  test("over a socket (maybe another machine) it travels as bytes and lands in new shared memory", async () => {
+    const shared = SharedTable.from(tableFromArrays({ x: new Float64Array([4, 5]) }));
+    const received = (await loadsAsync(dumps(shared, "socket"))) as SharedTable;
+    assert.deepEqual([...received.table.getChild("x")!], [4, 5]);
+    assert.ok((received.table.getChild("x")!.data[0]!.values as Float64Array).buffer instanceof SharedArrayBuffer);
+    shared.release();
+    assert.deepEqual([...received.table.getChild("x")!], [4, 5], "the copy does not depend on the sender's segment");
+    received.release();
+  });
+
   test("bad input is refused with a code", () => {
     assert.throws(() => SharedTable.from({} as never), { code: ErrorCodes.INVALID_ARG_TYPE });
   });

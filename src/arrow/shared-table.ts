@@ -10,6 +10,8 @@
 // SharedTable) drops one; the last one unlinks the segment. A holder that crashes never drops
 // its reference: the resource tracker unlinks the segment when the program ends.
 // Receivers must treat the table as read-only: the bytes are shared by everyone.
+// Over a socket (managers, multiproc/connection), whose peer may be on another machine, a
+// SharedTable travels as its IPC bytes instead, and the receiver places it in a segment of its own.
 import { Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
 import { createSegment, segmentFromHandle, segmentHandle, unlinkSegment, type Segment, type SegmentHandle } from "../shared/segment.js";
@@ -19,10 +21,8 @@ import { describe } from "../validate.js";
 const HEADER = 64;
 const HOLDERS = 0;
 
-interface SharedTableState {
-  segment: SegmentHandle;
-  length: number;
-}
+/** A hand-over on this machine (the segment), or over a socket that may cross machines (the bytes). */
+type SharedTableState = { segment: SegmentHandle; length: number } | { ipc: Uint8Array };
 
 // Drops the reference of a SharedTable that was collected without release().
 const unreleased = new FinalizationRegistry<Segment>((segment) => {
@@ -80,12 +80,7 @@ export class SharedTable implements Disposable {
     } catch (err) {
       throw new ArgumentError(`this table cannot be written in Arrow's IPC format (${(err as Error).message})`, "ERR_UNSUPPORTED_TABLE", err);
     }
-    const segment = createSegment(HEADER + ipc.byteLength, { prefix: "/mp_" });
-    new Uint8Array(segment.buffer, HEADER, ipc.byteLength).set(ipc);
-    new DataView(segment.buffer).setBigUint64(8, BigInt(ipc.byteLength), true);
-    Atomics.store(new Int32Array(segment.buffer, 0, 2), HOLDERS, 1);
-    adopting = { segment, length: ipc.byteLength };
-    return new SharedTable();
+    return SharedTable.#fromIpc(ipc);
   }
 
   /** The Arrow table, reading the shared bytes in place (built on first use). */
@@ -128,6 +123,11 @@ export class SharedTable implements Disposable {
 
   [kReduce](transport: Transport): Reduced {
     this.#checkOpen();
+    if (transport === "socket") {
+      // The peer may be on another machine (managers, multiproc/connection): send the bytes, and
+      // the receiver places them in shared memory of its own.
+      return { type: "SharedTable", state: { ipc: new Uint8Array(this.#segment.buffer, HEADER, this.#length).slice() } };
+    }
     // The receiver takes this reference over when it rebuilds the table.
     Atomics.add(new Int32Array(this.#segment.buffer, 0, 2), HOLDERS, 1);
     const state: SharedTableState = { segment: segmentHandle(this.#segment, transport === "thread"), length: this.#length };
@@ -136,7 +136,17 @@ export class SharedTable implements Disposable {
 
   /** @internal */
   static fromHandle(state: SharedTableState): SharedTable {
+    if ("ipc" in state) return SharedTable.#fromIpc(state.ipc);
     adopting = { segment: segmentFromHandle(state.segment), length: state.length };
+    return new SharedTable();
+  }
+
+  static #fromIpc(ipc: Uint8Array): SharedTable {
+    const segment = createSegment(HEADER + ipc.byteLength, { prefix: "/mp_" });
+    new Uint8Array(segment.buffer, HEADER, ipc.byteLength).set(ipc);
+    new DataView(segment.buffer).setBigUint64(8, BigInt(ipc.byteLength), true);
+    Atomics.store(new Int32Array(segment.buffer, 0, 2), HOLDERS, 1);
+    adopting = { segment, length: ipc.byteLength };
     return new SharedTable();
   }
 
