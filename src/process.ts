@@ -139,7 +139,14 @@ export class Process<A extends unknown[] = unknown[]> {
     if (child === undefined) throw new StateError("can only join a started process", { code: ErrorCodes.NOT_STARTED });
     if (this.#exitCode !== null) return;
     if (timeout === undefined) {
-      await child.exited;
+      // A daemon's handle does not keep the event loop alive, so whoever waits for it must (else
+      // Node would end a main module awaiting join() with "unsettled top-level await").
+      const keepAlive = this.#daemon ? setInterval(() => undefined, 1 << 30) : undefined;
+      try {
+        await child.exited;
+      } finally {
+        clearInterval(keepAlive);
+      }
       return;
     }
     let timer: NodeJS.Timeout | undefined;
