@@ -1,24 +1,19 @@
-// Pool: CPython's multiprocessing.Pool for Node. Arguments are checked here, at the call; the
-// work itself is the Scheduler's (scheduler.ts), which runs it on workers (worker.ts) over a pair
-// of shared-memory rings each (protocol.ts).
-import { AbortError } from "../abort.js";
+// Pool: CPython's multiprocessing.Pool for Node. The calls and their argument checks are the
+// shared call layer's (base-pool.ts); the work itself is the Scheduler's (scheduler.ts), which
+// runs it on workers (worker.ts) over a pair of shared-memory rings each (protocol.ts).
 import type { StartMethod } from "../backends/backend.js";
 import { checkStartMethod, defaultStartMethod } from "../backends/registry.js";
 import type { Context } from "../context.js";
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { checkNotBootstrapping } from "../runtime.js";
-import { describeTarget, resolveTarget } from "../target.js";
-import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
+import { describeTarget, resolveTarget, type TargetDescriptor } from "../target.js";
+import { checkInteger, checkOptions, describe } from "../validate.js";
 import { availableParallelism } from "node:os";
-import { ApplyCall, MapCall, type Callbacks } from "./calls.js";
-import { ArrayChunks, AsyncChunks, checkInput, defaultChunksize, isAsyncInput, IteratorChunks, type ChunkSource, type Input } from "./chunking.js";
-import { PoolIterator } from "./imap.js";
-import { checkProgress, makeProgress, type ProgressOption } from "./progress.js";
-import { encodePayload } from "./protocol.js";
-import { AsyncResult } from "./results.js";
+import { BasePool } from "./base-pool.js";
 import { Scheduler } from "./scheduler.js";
 import type { WorkerStats } from "./stats.js";
-import type { Call, TargetEntry } from "./task.js";
+
+export type { ApplyOptions, CallOptions, MapAsyncOptions, MapOptions } from "./base-pool.js";
 
 export interface PoolOptions {
   /** Number of workers; default cpuCount(). */
@@ -32,63 +27,6 @@ export interface PoolOptions {
   context?: StartMethod | Context;
 }
 
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Milliseconds a task (a chunk, for maps) may run, counted from its start in the worker; past it, the task fails with TimeoutError and its worker is replaced. */
-  timeout?: number;
-}
-
-export interface ApplyOptions<R> extends CallOptions, Callbacks<R> {}
-
-export interface MapOptions extends CallOptions {
-  /** Items per task. map: ceil(length / (4 x processes)) when the length is known, else 1; imap: 1. */
-  chunksize?: number;
-  /** true draws a bar on stderr (when it is a terminal); a function is called as (done, total). */
-  progress?: ProgressOption;
-}
-
-export interface MapAsyncOptions<R> extends MapOptions, Callbacks<R[]> {}
-
-type Fn<A extends unknown[], R> = (...args: A) => R;
-
-/** Items in flight or buffered per worker for imap, in chunks. */
-const IMAP_CHUNKS_PER_WORKER = 256;
-/** Chunks an async input is read ahead of dispatch. */
-const READ_AHEAD = 64;
-
-interface Checked {
-  signal: AbortSignal | undefined;
-  timeout: number | undefined;
-  callbacks: Callbacks<unknown>;
-  chunksize: number | undefined;
-  progress: ProgressOption | undefined;
-}
-
-function checkCallOptions(options: unknown, kind: "apply" | "map" | "imap"): Checked {
-  const o = checkOptions(options);
-  const checked: Checked = {
-    signal: checkSignal(o.signal),
-    timeout: checkTimeout(o.timeout),
-    callbacks: {},
-    chunksize: undefined,
-    progress: undefined,
-  };
-  if (kind !== "imap") {
-    for (const name of ["callback", "errorCallback"] as const) {
-      const f = o[name];
-      if (f !== undefined && f !== null && typeof f !== "function") {
-        throw new ArgumentError(`${name} must be a function, got ${describe(f)}`, ErrorCodes.INVALID_ARG_TYPE);
-      }
-      if (typeof f === "function") checked.callbacks[name] = f as (v: unknown) => void;
-    }
-  }
-  if (kind !== "apply") {
-    if (o.chunksize !== undefined && o.chunksize !== null) checked.chunksize = checkInteger(o.chunksize, "chunksize", 1);
-    checked.progress = checkProgress(o.progress);
-  }
-  return checked;
-}
-
 function startMethodOf(context: unknown, fallback: StartMethod | undefined): StartMethod {
   if (context === undefined || context === null) return fallback ?? defaultStartMethod();
   if (typeof context === "object" && typeof (context as { startMethod?: unknown }).startMethod === "string") {
@@ -97,193 +35,33 @@ function startMethodOf(context: unknown, fallback: StartMethod | undefined): Sta
   return checkStartMethod(context);
 }
 
-export class Pool implements AsyncDisposable {
+export class Pool extends BasePool {
   /** The start method; a context's Pool pins it. */
   protected static startMethod: StartMethod | undefined = undefined;
 
-  /** Number of workers the pool keeps. */
-  readonly processes: number;
   /** The start method its workers run under. */
   readonly startMethod: StartMethod;
   readonly #s: Scheduler;
 
   constructor(options: number | PoolOptions = {}) {
     const o: PoolOptions = typeof options === "number" ? { processes: options } : checkOptions(options);
-    this.processes = o.processes === undefined || o.processes === null ? availableParallelism() : checkInteger(o.processes, "processes", 1);
+    const processes = o.processes === undefined || o.processes === null ? availableParallelism() : checkInteger(o.processes, "processes", 1);
     const maxTasks = o.maxTasksPerChild === undefined || o.maxTasksPerChild === null ? 0 : checkInteger(o.maxTasksPerChild, "maxTasksPerChild", 1);
     const initargs = o.initargs ?? [];
     if (!Array.isArray(initargs)) {
       throw new ArgumentError(`initargs must be an array, got ${describe(initargs)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
-    let initializer: Promise<import("../target.js").TargetDescriptor | null> = Promise.resolve(null);
+    let initializer: Promise<TargetDescriptor | null> = Promise.resolve(null);
     if (o.initializer !== undefined && o.initializer !== null) {
       describeTarget(o.initializer, "initializer");
       initializer = resolveTarget(o.initializer, "initializer");
     }
-    this.startMethod = startMethodOf(o.context, new.target.startMethod);
+    const startMethod = startMethodOf(o.context, new.target.startMethod);
     checkNotBootstrapping();
-    this.#s = new Scheduler({ processes: this.processes, maxTasks, method: this.startMethod, initializer, initargs });
-  }
-
-  // ---- apply ----
-
-  /** Runs fn(...args) in a worker and resolves with what it returns (Python's apply). */
-  async apply<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options: CallOptions = {}): Promise<Awaited<R>> {
-    return this.applyAsync(fn, args, options).get();
-  }
-
-  /** Starts fn(...args) in a worker; the AsyncResult (also a PromiseLike) gives the outcome. */
-  applyAsync<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options: ApplyOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>> {
-    const o = checkCallOptions(options, "apply");
-    describeTarget(fn, "fn");
-    const list = args ?? [];
-    if (!Array.isArray(list)) throw new ArgumentError(`args must be an array, got ${describe(list)}`, ErrorCodes.INVALID_ARG_TYPE);
-    this.#checkRunning();
-    const encoded = encodePayload(list);
-    const result = new AsyncResult<Awaited<R>>();
-    if (o.signal?.aborted) {
-      result._reject(new AbortError(o.signal.reason));
-      return result;
-    }
-    this.#launch(fn as Fn<unknown[], unknown>, new ApplyCall<Awaited<R>>(this.#s, result, encoded, o.timeout, o.callbacks, o.signal));
-    return result;
-  }
-
-  // ---- map / starmap ----
-
-  /** fn over every item, results in input order (Python's map). */
-  async map<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): Promise<Awaited<R>[]> {
-    return this.mapAsync(fn, iterable, options).get();
-  }
-
-  mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {
-    return this.#mapAsync("map", fn as Fn<unknown[], unknown>, iterable, options) as AsyncResult<Awaited<R>[]>;
-  }
-
-  /** fn(...args) for every argument list, results in input order (Python's starmap). */
-  async starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapOptions = {}): Promise<Awaited<R>[]> {
-    return this.starmapAsync(fn, iterable, options).get();
-  }
-
-  starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {
-    return this.#mapAsync("starmap", fn as Fn<unknown[], unknown>, iterable, options) as AsyncResult<Awaited<R>[]>;
-  }
-
-  #mapAsync(mode: "map" | "starmap", fn: Fn<unknown[], unknown>, iterable: unknown, options: unknown): AsyncResult<unknown[]> {
-    const o = checkCallOptions(options, "map");
-    describeTarget(fn, "fn");
-    let input = checkInput(iterable);
-    this.#checkRunning();
-    // Like CPython, a synchronous input is read into a list at the call (its length sets the chunksize).
-    if (!isAsyncInput(input) && !Array.isArray(input)) input = Array.from(input);
-    const result = new AsyncResult<unknown[]>();
-    if (o.signal?.aborted) {
-      result._reject(new AbortError(o.signal.reason));
-      return result;
-    }
-    const call = new MapCall<unknown>(this.#s, result, mode, o.timeout, o.callbacks, o.signal, makeProgress(o.progress, mode));
-    call.source = this.#source(input, o.chunksize, "map", () => {
-      call.check();
-      this.#s.wake();
-    }, (err) => call.fail(err));
-    this.#launch(fn, call);
-    return result;
-  }
-
-  // ---- imap ----
-
-  /** Results as an async iterable, in input order; the input is read lazily. */
-  imap<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): PoolIterator<Awaited<R>> {
-    return this.#imap(fn as Fn<unknown[], unknown>, iterable, options, true) as PoolIterator<Awaited<R>>;
-  }
-
-  /** Results as an async iterable, in the order they finish. */
-  imapUnordered<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): PoolIterator<Awaited<R>> {
-    return this.#imap(fn as Fn<unknown[], unknown>, iterable, options, false) as PoolIterator<Awaited<R>>;
-  }
-
-  #imap(fn: Fn<unknown[], unknown>, iterable: unknown, options: unknown, ordered: boolean): PoolIterator<unknown> {
-    const o = checkCallOptions(options, "imap");
-    describeTarget(fn, "fn");
-    const input = checkInput(iterable);
-    this.#checkRunning();
-    const chunksize = o.chunksize ?? 1;
-    const it = new PoolIterator<unknown>(this.#s, {
-      mode: "map",
-      ordered,
-      limit: chunksize * this.processes * IMAP_CHUNKS_PER_WORKER,
-      timeout: o.timeout,
-      signal: o.signal,
-      progress: makeProgress(o.progress, ordered ? "imap" : "imapUnordered"),
-    });
-    if (o.signal?.aborted) {
-      it.fail(new AbortError(o.signal.reason));
-      return it;
-    }
-    it.setSource(this.#source(input, chunksize, "imap", () => {
-      it.check();
-      this.#s.wake();
-    }, (err) => it.fail(err)));
-    this.#launch(fn, it);
-    return it;
-  }
-
-  #source(input: Input<unknown>, chunksize: number | undefined, kind: "map" | "imap", onChunk: () => void, onError: (err: unknown) => void): ChunkSource<unknown> {
-    if (isAsyncInput(input)) return new AsyncChunks(input, chunksize ?? 1, READ_AHEAD, onChunk, onError);
-    if (Array.isArray(input)) {
-      return new ArrayChunks(input, chunksize ?? (kind === "map" ? defaultChunksize(input.length, this.processes) : 1));
-    }
-    return new IteratorChunks(input, chunksize ?? 1);
-  }
-
-  /** Submits the call once its function is located (at once when it was seen before). */
-  #launch(fn: Fn<unknown[], unknown>, call: Call): void {
-    const s = this.#s;
-    const submit = (target: TargetEntry) => {
-      call.target = target;
-      s.submit(call);
-    };
-    const known = s.knownTarget(fn);
-    if (known !== undefined) {
-      submit(known);
-      return;
-    }
-    s.preparing(+1);
-    s.target(fn).then(
-      (target) => {
-        s.preparing(-1);
-        submit(target);
-      },
-      (err: unknown) => {
-        s.preparing(-1);
-        call.fail(err);
-      },
-    );
-  }
-
-  #checkRunning(): void {
-    const refused = this.#s.refusal();
-    if (refused !== undefined) throw refused;
-  }
-
-  // ---- lifetime ----
-
-  /** No new work; workers exit once what was submitted is done (Python's close). */
-  close(): void {
-    this.#s.close();
-  }
-
-  /**
-   * Stops the workers now. Work not yet finished fails with ERR_POOL_TERMINATED. Resolves once
-   * every worker is gone.
-   */
-  terminate(): Promise<void> {
-    return this.#s.terminate();
-  }
-
-  /** Waits for every worker to exit; call close() or terminate() first. */
-  join(): Promise<void> {
-    return this.#s.join();
+    const scheduler = new Scheduler({ processes, maxTasks, method: startMethod, initializer, initargs });
+    super(scheduler, processes);
+    this.#s = scheduler;
+    this.startMethod = startMethod;
   }
 
   /** Per-worker statistics of the live workers since they started. */
@@ -291,12 +69,7 @@ export class Pool implements AsyncDisposable {
     return this.#s.stats();
   }
 
-  /** `await using pool = new Pool()` terminates it at the end of the block, like Python's `with`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.terminate();
-  }
-
-  toString(): string {
+  override toString(): string {
     return `<Pool processes=${this.processes} state=${this.#s.state} context=${this.startMethod}>`;
   }
 }

@@ -10,9 +10,9 @@ import { ErrorCodes, ProcessError, StateError, TimeoutError, WorkerLostError } f
 import { resolveTarget, type TargetDescriptor } from "../target.js";
 import { taskError } from "./errors.js";
 import { Fifo } from "./fifo.js";
-import type { ErrorMessage, ResultMessage, SkippedMessage } from "./protocol.js";
+import { encodePayload, type ErrorMessage, type ResultMessage, type SkippedMessage } from "./protocol.js";
 import { StatsTable, type WorkerStats } from "./stats.js";
-import type { Call, Host, TargetEntry, Unit } from "./task.js";
+import type { Call, Engine, TargetEntry, Unit } from "./task.js";
 import { WorkerHandle, type Exit, type HandleEvents } from "./worker-handle.js";
 
 const PREFETCH_MS = 2;
@@ -33,7 +33,7 @@ type State = "running" | "closed" | "terminated" | "broken";
 
 let workerCounter = 0;
 
-export class Scheduler implements Host, HandleEvents {
+export class Scheduler implements Engine, HandleEvents {
   readonly #o: SchedulerOptions;
   readonly #workers = new Set<WorkerHandle>();
   #calls: Call[] = [];
@@ -73,6 +73,10 @@ export class Scheduler implements Host, HandleEvents {
       case "broken":
         return this.#error;
     }
+  }
+
+  encodeArgs(args: unknown[]): Uint8Array {
+    return encodePayload(args);
   }
 
   // ---- targets ----

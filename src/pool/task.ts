@@ -1,5 +1,6 @@
 // The unit of work the dispatcher hands to workers (one apply, or one chunk of a map), and the
 // interface every kind of call (apply, map, imap) offers the dispatcher.
+import type { ProcessError } from "../errors.js";
 import type { TargetDescriptor } from "../target.js";
 import type { TaskMode } from "./protocol.js";
 import type { WorkerIdentity } from "./stats.js";
@@ -50,4 +51,22 @@ export interface Call {
   onError(unit: Unit, error: unknown, worker: WorkerIdentity | undefined, busyMs: number): void;
   /** Settles the whole call with an error (abort, terminate, a broken pool). */
   fail(error: unknown): void;
+}
+
+/** What runs a pool's calls: the local Scheduler, or the ClusterPool's engine. */
+export interface Engine extends Host {
+  /** Why new work is refused, or undefined if it is accepted. */
+  refusal(): ProcessError | undefined;
+  /** Encodes apply's arguments at the call, so that one that cannot be sent throws there. */
+  encodeArgs(args: unknown[]): Uint8Array;
+  /** The entry for `fn` if it is known already (the fast path), else undefined. */
+  knownTarget(fn: object): TargetEntry | undefined;
+  target(fn: (...args: never[]) => unknown): Promise<TargetEntry>;
+  /** Counts calls accepted but not yet submitted (their function is being located). */
+  preparing(delta: number): void;
+  /** Takes an accepted call (a closed engine still runs it; a terminated one fails it). */
+  submit(call: Call): void;
+  close(): void;
+  terminate(): Promise<void>;
+  join(): Promise<void>;
 }

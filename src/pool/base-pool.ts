@@ -1,0 +1,249 @@
+// The call layer every pool shares: apply, map, starmap, imap and their async forms, with their
+// arguments checked at the call. What runs the work is an Engine (task.ts): the local Pool's
+// Scheduler (workers on this machine) or the ClusterPool's engine (BullMQ jobs on worker nodes).
+// Calls (calls.ts, imap.ts) turn inputs into units and results back into values, in input order.
+import { AbortError } from "../abort.js";
+import { ArgumentError, ErrorCodes } from "../errors.js";
+import { describeTarget } from "../target.js";
+import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
+import { ApplyCall, MapCall, type Callbacks } from "./calls.js";
+import { ArrayChunks, AsyncChunks, checkInput, defaultChunksize, isAsyncInput, IteratorChunks, type ChunkSource, type Input } from "./chunking.js";
+import { PoolIterator } from "./imap.js";
+import { checkProgress, makeProgress, type ProgressOption } from "./progress.js";
+import { AsyncResult } from "./results.js";
+import type { Call, Engine, TargetEntry } from "./task.js";
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Milliseconds a task (a chunk, for maps) may run, counted from its start in the worker; past it, the task fails with TimeoutError and its worker is replaced. */
+  timeout?: number;
+}
+
+export interface ApplyOptions<R> extends CallOptions, Callbacks<R> {}
+
+export interface MapOptions extends CallOptions {
+  /** Items per task. map: ceil(length / (4 x processes)) when the length is known, else 1; imap: 1. */
+  chunksize?: number;
+  /** true draws a bar on stderr (when it is a terminal); a function is called as (done, total). */
+  progress?: ProgressOption;
+}
+
+export interface MapAsyncOptions<R> extends MapOptions, Callbacks<R[]> {}
+
+type Fn<A extends unknown[], R> = (...args: A) => R;
+
+/** Items in flight or buffered per worker for imap, in chunks. */
+const IMAP_CHUNKS_PER_WORKER = 256;
+/** Chunks an async input is read ahead of dispatch. */
+const READ_AHEAD = 64;
+
+interface Checked {
+  signal: AbortSignal | undefined;
+  timeout: number | undefined;
+  callbacks: Callbacks<unknown>;
+  chunksize: number | undefined;
+  progress: ProgressOption | undefined;
+}
+
+function checkCallOptions(options: unknown, kind: "apply" | "map" | "imap"): Checked {
+  const o = checkOptions(options);
+  const checked: Checked = {
+    signal: checkSignal(o.signal),
+    timeout: checkTimeout(o.timeout),
+    callbacks: {},
+    chunksize: undefined,
+    progress: undefined,
+  };
+  if (kind !== "imap") {
+    for (const name of ["callback", "errorCallback"] as const) {
+      const f = o[name];
+      if (f !== undefined && f !== null && typeof f !== "function") {
+        throw new ArgumentError(`${name} must be a function, got ${describe(f)}`, ErrorCodes.INVALID_ARG_TYPE);
+      }
+      if (typeof f === "function") checked.callbacks[name] = f as (v: unknown) => void;
+    }
+  }
+  if (kind !== "apply") {
+    if (o.chunksize !== undefined && o.chunksize !== null) checked.chunksize = checkInteger(o.chunksize, "chunksize", 1);
+    checked.progress = checkProgress(o.progress);
+  }
+  return checked;
+}
+
+/** Python's Pool API over an Engine. Subclasses build the engine and own the lifetime rules. */
+export abstract class BasePool implements AsyncDisposable {
+  /** Number of workers (for a cluster, the parallelism expected across nodes): sets map's default chunksize and imap's read-ahead. */
+  readonly processes: number;
+  readonly #s: Engine;
+
+  protected constructor(engine: Engine, processes: number) {
+    this.#s = engine;
+    this.processes = processes;
+  }
+
+  // ---- apply ----
+
+  /** Runs fn(...args) in a worker and resolves with what it returns (Python's apply). */
+  async apply<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options: CallOptions = {}): Promise<Awaited<R>> {
+    return this.applyAsync(fn, args, options).get();
+  }
+
+  /** Starts fn(...args) in a worker; the AsyncResult (also a PromiseLike) gives the outcome. */
+  applyAsync<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options: ApplyOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>> {
+    const o = checkCallOptions(options, "apply");
+    describeTarget(fn, "fn");
+    const list = args ?? [];
+    if (!Array.isArray(list)) throw new ArgumentError(`args must be an array, got ${describe(list)}`, ErrorCodes.INVALID_ARG_TYPE);
+    this.#checkRunning();
+    const encoded = this.#s.encodeArgs(list);
+    const result = new AsyncResult<Awaited<R>>();
+    if (o.signal?.aborted) {
+      result._reject(new AbortError(o.signal.reason));
+      return result;
+    }
+    this.#launch(fn as Fn<unknown[], unknown>, new ApplyCall<Awaited<R>>(this.#s, result, encoded, o.timeout, o.callbacks, o.signal));
+    return result;
+  }
+
+  // ---- map / starmap ----
+
+  /** fn over every item, results in input order (Python's map). */
+  async map<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): Promise<Awaited<R>[]> {
+    return this.mapAsync(fn, iterable, options).get();
+  }
+
+  mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {
+    return this.#mapAsync("map", fn as Fn<unknown[], unknown>, iterable, options) as AsyncResult<Awaited<R>[]>;
+  }
+
+  /** fn(...args) for every argument list, results in input order (Python's starmap). */
+  async starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapOptions = {}): Promise<Awaited<R>[]> {
+    return this.starmapAsync(fn, iterable, options).get();
+  }
+
+  starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {
+    return this.#mapAsync("starmap", fn as Fn<unknown[], unknown>, iterable, options) as AsyncResult<Awaited<R>[]>;
+  }
+
+  #mapAsync(mode: "map" | "starmap", fn: Fn<unknown[], unknown>, iterable: unknown, options: unknown): AsyncResult<unknown[]> {
+    const o = checkCallOptions(options, "map");
+    describeTarget(fn, "fn");
+    let input = checkInput(iterable);
+    this.#checkRunning();
+    // Like CPython, a synchronous input is read into a list at the call (its length sets the chunksize).
+    if (!isAsyncInput(input) && !Array.isArray(input)) input = Array.from(input);
+    const result = new AsyncResult<unknown[]>();
+    if (o.signal?.aborted) {
+      result._reject(new AbortError(o.signal.reason));
+      return result;
+    }
+    const call = new MapCall<unknown>(this.#s, result, mode, o.timeout, o.callbacks, o.signal, makeProgress(o.progress, mode));
+    call.source = this.#source(input, o.chunksize, "map", () => {
+      call.check();
+      this.#s.wake();
+    }, (err) => call.fail(err));
+    this.#launch(fn, call);
+    return result;
+  }
+
+  // ---- imap ----
+
+  /** Results as an async iterable, in input order; the input is read lazily. */
+  imap<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): PoolIterator<Awaited<R>> {
+    return this.#imap(fn as Fn<unknown[], unknown>, iterable, options, true) as PoolIterator<Awaited<R>>;
+  }
+
+  /** Results as an async iterable, in the order they finish. */
+  imapUnordered<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): PoolIterator<Awaited<R>> {
+    return this.#imap(fn as Fn<unknown[], unknown>, iterable, options, false) as PoolIterator<Awaited<R>>;
+  }
+
+  #imap(fn: Fn<unknown[], unknown>, iterable: unknown, options: unknown, ordered: boolean): PoolIterator<unknown> {
+    const o = checkCallOptions(options, "imap");
+    describeTarget(fn, "fn");
+    const input = checkInput(iterable);
+    this.#checkRunning();
+    const chunksize = o.chunksize ?? 1;
+    const it = new PoolIterator<unknown>(this.#s, {
+      mode: "map",
+      ordered,
+      limit: chunksize * this.processes * IMAP_CHUNKS_PER_WORKER,
+      timeout: o.timeout,
+      signal: o.signal,
+      progress: makeProgress(o.progress, ordered ? "imap" : "imapUnordered"),
+    });
+    if (o.signal?.aborted) {
+      it.fail(new AbortError(o.signal.reason));
+      return it;
+    }
+    it.setSource(this.#source(input, chunksize, "imap", () => {
+      it.check();
+      this.#s.wake();
+    }, (err) => it.fail(err)));
+    this.#launch(fn, it);
+    return it;
+  }
+
+  #source(input: Input<unknown>, chunksize: number | undefined, kind: "map" | "imap", onChunk: () => void, onError: (err: unknown) => void): ChunkSource<unknown> {
+    if (isAsyncInput(input)) return new AsyncChunks(input, chunksize ?? 1, READ_AHEAD, onChunk, onError);
+    if (Array.isArray(input)) {
+      return new ArrayChunks(input, chunksize ?? (kind === "map" ? defaultChunksize(input.length, this.processes) : 1));
+    }
+    return new IteratorChunks(input, chunksize ?? 1);
+  }
+
+  /** Submits the call once its function is located (at once when it was seen before). */
+  #launch(fn: Fn<unknown[], unknown>, call: Call): void {
+    const s = this.#s;
+    const submit = (target: TargetEntry) => {
+      call.target = target;
+      s.submit(call);
+    };
+    const known = s.knownTarget(fn);
+    if (known !== undefined) {
+      submit(known);
+      return;
+    }
+    s.preparing(+1);
+    s.target(fn).then(
+      (target) => {
+        s.preparing(-1);
+        submit(target);
+      },
+      (err: unknown) => {
+        s.preparing(-1);
+        call.fail(err);
+      },
+    );
+  }
+
+  #checkRunning(): void {
+    const refused = this.#s.refusal();
+    if (refused !== undefined) throw refused;
+  }
+
+  // ---- lifetime ----
+
+  /** No new work; workers exit once what was submitted is done (Python's close). */
+  close(): void {
+    this.#s.close();
+  }
+
+  /**
+   * Stops the workers now. Work not yet finished fails with ERR_POOL_TERMINATED. Resolves once
+   * every worker is gone.
+   */
+  terminate(): Promise<void> {
+    return this.#s.terminate();
+  }
+
+  /** Waits for every worker to exit; call close() or terminate() first. */
+  join(): Promise<void> {
+    return this.#s.join();
+  }
+
+  /** `await using pool = new Pool()` terminates it at the end of the block, like Python's `with`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.terminate();
+  }
+}
