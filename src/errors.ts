@@ -69,6 +69,15 @@ export const ErrorCodes = {
   NO_LOCK: "ERR_NO_LOCK",
   /** More simultaneous waiters on one Condition than it has slots for. */
   TOO_MANY_WAITERS: "ERR_TOO_MANY_WAITERS",
+  // ClusterPool and worker nodes (src/cluster).
+  /** Redis could not be reached (or did not answer) for longer than the pool's connectionTimeout. */
+  REDIS_UNAVAILABLE: "ERR_REDIS_UNAVAILABLE",
+  /** Redis refused a command (out of memory, a script error, ...). */
+  REDIS: "ERR_REDIS",
+  /** A task's arguments or result, encoded, exceed the pool's maxPayloadBytes. */
+  PAYLOAD_TOO_LARGE: "ERR_PAYLOAD_TOO_LARGE",
+  /** An optional package a feature needs (bullmq and ioredis for the cluster) is not installed. */
+  MISSING_DEPENDENCY: "ERR_MISSING_DEPENDENCY",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `ERR_SHM_${string}` | `ERR_${string}`;

@@ -107,6 +107,20 @@ export function describeTarget(fn: unknown, what = "target", options: { allowCla
 const resolved = new WeakMap<AnyFunction, Promise<TargetDescriptor>>();
 
 /**
+ * A stand-in for a function described elsewhere, to hand to a Pool as is: a cluster's worker node
+ * passes the descriptors it receives to its local pool without importing anything itself.
+ */
+export function descriptorTarget(d: TargetDescriptor): AnyFunction {
+  const stub = () => {
+    throw new ArgumentError(`'${d.name}' is a reference for other processes; pass it to a Process or Pool instead of calling it here`, ErrorCodes.INVALID_ARG_VALUE);
+  };
+  Object.defineProperty(stub, "name", { value: d.name });
+  described.set(stub, d);
+  resolved.set(stub, Promise.resolve(d));
+  return stub;
+}
+
+/**
  * The final descriptor for a child. When the defining module has finished evaluating, its
  * namespace tells whether `fn` is exported and under which name; then the child imports it only
  * if it is (an inline function in a test file or a library must not re-run that module). A module

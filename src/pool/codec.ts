@@ -35,7 +35,15 @@ export class FrameWriter {
   #view: DataView;
   #pos = 0;
 
-  constructor(initial = 4096) {
+  /**
+   * `transport` is how values outside the fast path are serialised (serialize.ts): "bytes" hands
+   * large binaries over through a segment (same machine), "socket" keeps them inline (the reader
+   * may be on another machine, as a ClusterPool's worker nodes are).
+   */
+  constructor(
+    initial = 4096,
+    private readonly transport: "bytes" | "socket" = "bytes",
+  ) {
     this.#bytes = new Uint8Array(initial);
     this.#view = new DataView(this.#bytes.buffer);
   }
@@ -141,7 +149,7 @@ export class FrameWriter {
         break;
     }
     this.u8(TAG_V8);
-    this.bytes(dumps(v));
+    this.bytes(dumps(v, this.transport));
   }
 
   #numbers(values: number[], kind: "i32" | "f64"): void {

@@ -7,11 +7,12 @@
 // accepting worker holding the fewest.
 import type { StartMethod } from "../backends/backend.js";
 import { ErrorCodes, ProcessError, StateError, TimeoutError, WorkerLostError } from "../errors.js";
-import { resolveTarget, type TargetDescriptor } from "../target.js";
+import type { TargetDescriptor } from "../target.js";
 import { taskError } from "./errors.js";
 import { Fifo } from "./fifo.js";
 import { encodePayload, type ErrorMessage, type ResultMessage, type SkippedMessage } from "./protocol.js";
 import { StatsTable, type WorkerStats } from "./stats.js";
+import { TargetTable } from "./target-table.js";
 import type { Call, Engine, TargetEntry, Unit } from "./task.js";
 import { WorkerHandle, type Exit, type HandleEvents } from "./worker-handle.js";
 
@@ -38,8 +39,7 @@ export class Scheduler implements Engine, HandleEvents {
   readonly #workers = new Set<WorkerHandle>();
   #calls: Call[] = [];
   readonly #retry = new Fifo<Unit>();
-  readonly #byDescriptor = new Map<string, TargetEntry>();
-  readonly #byFunction = new WeakMap<object, TargetEntry>();
+  readonly #targets = new TargetTable();
   readonly #stats = new StatsTable();
   #state: State = "running";
   #error: ProcessError | undefined;
@@ -83,19 +83,11 @@ export class Scheduler implements Engine, HandleEvents {
 
   /** The entry for `fn` if it is known already (the fast path), else undefined. */
   knownTarget(fn: object): TargetEntry | undefined {
-    return this.#byFunction.get(fn);
+    return this.#targets.known(fn);
   }
 
-  async target(fn: (...args: never[]) => unknown): Promise<TargetEntry> {
-    const descriptor = await resolveTarget(fn);
-    const key = JSON.stringify(descriptor);
-    let entry = this.#byDescriptor.get(key);
-    if (entry === undefined) {
-      entry = { id: this.#byDescriptor.size + 1, descriptor, ema: undefined };
-      this.#byDescriptor.set(key, entry);
-    }
-    this.#byFunction.set(fn, entry);
-    return entry;
+  target(fn: (...args: never[]) => unknown): Promise<TargetEntry> {
+    return this.#targets.resolve(fn);
   }
 
   // ---- calls ----

@@ -1,0 +1,236 @@
+// A worker node: takes a ClusterPool's jobs from the BullMQ queue and runs them on a local process
+// Pool (`npx multiproc worker` runs one; start any number on any hosts). The node process itself
+// runs no user code: targets are revived by its pool's workers, where isMainProcess() is false,
+// so a module whose main code is guarded does not run it again here. Its event loop stays free to
+// renew the locks of running jobs; if the node dies, the locks expire and another node's
+// stalled-job check hands its jobs on (wire.ts has the job format).
+import { availableParallelism, hostname } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { Job, Worker } from "bullmq";
+import { ArgumentError, ErrorCodes, ProcessError, WorkerLostError } from "../errors.js";
+import { untaskError } from "../pool/errors.js";
+import { Pool } from "../pool/pool.js";
+import type { AsyncResult } from "../pool/results.js";
+import { descriptorTarget, type TargetDescriptor } from "../target.js";
+import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
+import { checkQueueName, loadDeps, parseConnection, type IORedis, type RedisTarget } from "./redis.js";
+import { decodeValue, encodeOutcome, fromBase64, nodeWorkerName, readJob, rootHref, type Outcome } from "./wire.js";
+
+export interface WorkerNodeOptions {
+  /** The Redis server, as the pools give it. */
+  connection: string | URL;
+  /** Tasks run at once, each in its own worker process; default cpuCount(). */
+  concurrency?: number;
+  /** The BullMQ queue to serve; default "multiproc". */
+  queue?: string;
+  /** The directory relative module targets resolve against; default the working directory. */
+  root?: string | URL;
+  /** How the node shows up in nodes() and in worker names; default HOST:PID. No spaces. */
+  name?: string;
+  /** Milliseconds a running job's lock lasts without renewal (renewed at half): how soon a dead node's jobs move on. Default 10,000. */
+  lockDuration?: number;
+  /** Milliseconds between this node's checks for jobs whose node died; default 5,000. */
+  stalledInterval?: number;
+  /** Where the node reports connection trouble; default stderr. */
+  log?: (line: string) => void;
+}
+
+type AnyFunction = (...args: never[]) => unknown;
+
+/** BullMQ's own limit is set out of reach: the pool's `attempts`, carried by each job, decides. */
+const MAX_STALLED = 1_000_000;
+
+export class WorkerNode {
+  readonly name: string;
+  readonly concurrency: number;
+  readonly queue: string;
+  /** The Redis URL (without its password). */
+  readonly connection: string;
+  readonly #target: RedisTarget;
+  readonly #root: string;
+  readonly #lockDuration: number;
+  readonly #stalledInterval: number;
+  readonly #log: (line: string) => void;
+  readonly #targets = new Map<string, AnyFunction>();
+  #pool: Pool | undefined;
+  #worker: Worker | undefined;
+  #redis: IORedis | undefined;
+  #closing: Promise<void> | undefined;
+  #started = false;
+  #lastLogged = "";
+
+  constructor(options: string | URL | WorkerNodeOptions) {
+    const o: Partial<WorkerNodeOptions> = typeof options === "string" || options instanceof URL ? { connection: options } : checkOptions(options);
+    if (o.connection === undefined) throw new ArgumentError("connection is required: a redis://HOST:PORT URL", ErrorCodes.INVALID_ARG_TYPE);
+    this.#target = parseConnection(o.connection);
+    this.connection = this.#target.display;
+    this.queue = o.queue === undefined ? "multiproc" : checkQueueName(o.queue);
+    this.concurrency = o.concurrency === undefined ? availableParallelism() : checkInteger(o.concurrency, "concurrency", 1, 1024);
+    const name = o.name ?? `${hostname()}:${process.pid}`;
+    if (typeof name !== "string" || !/^[\x21-\x7e]{1,100}$/.test(name) || name.includes("|")) {
+      throw new ArgumentError(`name must be 1 to 100 printable characters without spaces or '|', got ${describe(name)}`, ErrorCodes.INVALID_ARG_VALUE);
+    }
+    this.name = name;
+    if (o.root !== undefined && typeof o.root !== "string" && !(o.root instanceof URL)) {
+      throw new ArgumentError(`root must be a directory path or a file: URL, got ${describe(o.root)}`, ErrorCodes.INVALID_ARG_TYPE);
+    }
+    this.#root = rootHref(o.root ?? process.cwd());
+    this.#lockDuration = checkTimeout(o.lockDuration, "lockDuration") ?? 10_000;
+    this.#stalledInterval = checkTimeout(o.stalledInterval, "stalledInterval") ?? 5_000;
+    if (this.#lockDuration < 100) throw new ArgumentError(`lockDuration must be >= 100 ms, got ${this.#lockDuration}`, ErrorCodes.OUT_OF_RANGE);
+    if (this.#stalledInterval < 100) throw new ArgumentError(`stalledInterval must be >= 100 ms, got ${this.#stalledInterval}`, ErrorCodes.OUT_OF_RANGE);
+    if (o.log !== undefined && typeof o.log !== "function") throw new ArgumentError(`log must be a function, got ${describe(o.log)}`, ErrorCodes.INVALID_ARG_TYPE);
+    this.#log = o.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** The root relative module targets resolve against, as a path. */
+  get root(): string {
+    return fileURLToPath(this.#root);
+  }
+
+  /** Connects and starts taking jobs; resolves once the worker is registered with Redis. */
+  async start(): Promise<void> {
+    if (this.#started || this.#closing !== undefined) throw new ProcessError("the worker node was started already", { code: ErrorCodes.ALREADY_STARTED });
+    this.#started = true;
+    const deps = await loadDeps();
+    this.#pool = new Pool({ processes: this.concurrency, context: "process" });
+    const redis = new deps.Redis(this.#target.options);
+    redis.on("error", (err: unknown) => this.#trouble(err));
+    redis.on("ready", () => {
+      if (this.#lastLogged !== "") this.#log(`multiproc worker ${this.name}: connected to ${this.connection} again`);
+      this.#lastLogged = "";
+    });
+    this.#redis = redis;
+    const worker = new deps.bullmq.Worker(this.queue, (job: Job) => this.#run(job), {
+      connection: redis,
+      concurrency: this.concurrency,
+      name: nodeWorkerName(this.name, this.concurrency),
+      lockDuration: this.#lockDuration,
+      stalledInterval: this.#stalledInterval,
+      maxStalledCount: MAX_STALLED,
+      autorun: true,
+    });
+    worker.on("error", (err: unknown) => this.#trouble(err));
+    this.#worker = worker;
+    await worker.waitUntilReady();
+  }
+
+  /** Reports a connection problem once until the connection is back, not at every retry. */
+  #trouble(err: unknown): void {
+    const line = err instanceof Error ? err.message : String(err);
+    if (line === this.#lastLogged) return;
+    this.#lastLogged = line;
+    this.#log(`multiproc worker ${this.name}: ${line}`);
+  }
+
+  #fn(d: TargetDescriptor): AnyFunction {
+    const key = JSON.stringify(d);
+    let fn = this.#targets.get(key);
+    if (fn === undefined) {
+      fn = descriptorTarget(d);
+      this.#targets.set(key, fn);
+    }
+    return fn;
+  }
+
+  #outcome(o: Omit<Outcome, "worker" | "pid"> & Partial<Outcome>): Outcome {
+    return { worker: this.name, pid: process.pid, ...o };
+  }
+
+  /** The processor: one job, one outcome (success or the task's error), never a thrown error. */
+  async #run(job: Job): Promise<string> {
+    const outcome = await this.#outcomeOf(job);
+    const limit = typeof (job.data as { x?: unknown }).x === "number" ? (job.data as { x: number }).x : Infinity;
+    const encoded = encodeOutcome(outcome);
+    // base64 is 4 bytes for 3: the limit is on the decoded size.
+    if (Math.floor((encoded.length * 3) / 4) <= limit) return encoded;
+    const error = new ProcessError(
+      `the task's ${outcome.ok ? "result" : "error"} encodes to about ${Math.floor((encoded.length * 3) / 4)} bytes, more than the pool's maxPayloadBytes (${limit}); return less per task, or raise maxPayloadBytes`,
+      { code: ErrorCodes.PAYLOAD_TOO_LARGE },
+    );
+    return encodeOutcome({ ...outcome, ok: false, value: error });
+  }
+
+  async #outcomeOf(job: Job): Promise<Outcome> {
+    let read;
+    try {
+      read = readJob(job.data, this.#root);
+    } catch (err) {
+      return this.#outcome({ ok: false, busy: 0, value: err });
+    }
+    const { job: data, target } = read;
+    const lost = job.stalledCounter;
+    if (lost >= data.a) {
+      return this.#outcome({
+        ok: false,
+        busy: 0,
+        value: new WorkerLostError(`the worker nodes running this task were lost ${lost} times (the pool's attempts: ${data.a}); it is not run again`),
+      });
+    }
+    let args: unknown[];
+    try {
+      const decoded = decodeValue(fromBase64(data.p));
+      if (!Array.isArray(decoded)) throw new TypeError("the payload is not an array");
+      args = decoded as unknown[];
+    } catch (err) {
+      return this.#outcome({ ok: false, busy: 0, value: err });
+    }
+    const pool = this.#pool!;
+    const fn = this.#fn(target) as (...args: unknown[]) => unknown;
+    const timeout = data.o ?? undefined;
+    let r: AsyncResult<unknown>;
+    try {
+      if (data.m === "apply") r = pool.applyAsync(fn, args, { timeout });
+      else if (data.m === "map") r = pool.mapAsync(fn, args, { chunksize: Math.max(1, args.length), timeout });
+      else r = pool.starmapAsync(fn, args as unknown[][], { chunksize: Math.max(1, args.length), timeout });
+    } catch (err) {
+      return this.#outcome({ ok: false, busy: 0, value: err });
+    }
+    let ok = true;
+    let value: unknown;
+    try {
+      value = await r.get();
+    } catch (err) {
+      ok = false;
+      value = this.#explain(untaskError(err), target);
+    }
+    const ran = r.stats[0];
+    const busy = r.stats.reduce((n, s) => n + s.busyMs, 0);
+    return ran === undefined ? this.#outcome({ ok, busy, value }) : { ok, busy, value, worker: `${this.name}/${ran.name}`, pid: ran.pid };
+  }
+
+  /** A module the node cannot find is most often a deployment problem: say where it looked. */
+  #explain(err: unknown, target: TargetDescriptor): unknown {
+    if ((err as { code?: unknown }).code !== ErrorCodes.TARGET_NOT_FOUND || target.kind !== "export") return err;
+    return new ProcessError(
+      `worker node ${this.name} cannot find the task's function '${target.name}' in ${target.url}: ${(err as Error).message}. ` +
+        `Nodes resolve module targets against their root (${this.root}); start them in a copy of the pool's code, or with --root`,
+      { code: ErrorCodes.TARGET_NOT_FOUND, cause: err },
+    );
+  }
+
+  /**
+   * Stops taking jobs, lets the running ones finish (`force`: abandons them, and they move on to
+   * other nodes once their locks expire), then shuts the local pool and the connections.
+   */
+  close(options: { force?: boolean } = {}): Promise<void> {
+    const force = checkOptions(options).force === true;
+    this.#closing ??= (async () => {
+      try {
+        await this.#worker?.close(force);
+      } finally {
+        if (force) await this.#pool?.terminate();
+        else {
+          this.#pool?.close();
+          await this.#pool?.join();
+        }
+        this.#redis?.disconnect();
+      }
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
