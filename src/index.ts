@@ -31,6 +31,9 @@ export { AsyncResult } from "./pool/results.js";
 export { PoolIterator } from "./pool/imap.js";
 export type { WorkerStats } from "./pool/stats.js";
 export type { ProgressOption } from "./pool/progress.js";
+// The cluster loads bullmq and ioredis (optional peer dependencies) only when a pool or node starts.
+export { ClusterPool, type ClusterPoolOptions, type ClusterNode } from "./cluster/cluster-pool.js";
+export { WorkerNode, type WorkerNodeOptions } from "./cluster/worker-node.js";
 export { Lock } from "./sync/lock.js";
 export { RLock } from "./sync/rlock.js";
 export type { LockAcquireOptions, LockAcquireSyncOptions } from "./sync/mutex-lock.js";

@@ -4,10 +4,14 @@
 // imports the module, takes the BaseManager subclass it exports (the one named by --manager when
 // it exports several), and serves that manager's typeids in this process until SIGINT/SIGTERM or a
 // client's shutdown request: seed 000's DataServer as one command.
+//   multiproc worker --connection redis://HOST:PORT [--concurrency N] ...
+// runs a ClusterPool worker node (worker.ts) until SIGINT/SIGTERM.
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { BaseManager } from "../managers/base-manager.js";
+import { ArgumentError } from "../errors.js";
+import { WORKER_USAGE, workerCommand } from "./worker.js";
 import type { Address } from "../connection/listener.js";
 
 const USAGE = `usage: multiproc manager serve --address HOST:PORT|PATH --authkey-env NAME --module FILE [--manager NAME]
@@ -82,8 +86,9 @@ async function main(argv: string[]): Promise<number> {
     await serve(argv.slice(2));
     return 0;
   }
+  if (argv[0] === "worker") return workerCommand(argv.slice(1));
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
-    console.log(USAGE);
+    console.log(`${USAGE}\n\n${WORKER_USAGE}`);
     return 0;
   }
   throw new UsageError(`unknown command: ${argv.join(" ")}`);
@@ -92,8 +97,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))) {
-      console.error(`multiproc: ${err.message}\n\n${USAGE}`);
+    if (err instanceof UsageError || err instanceof ArgumentError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))) {
+      console.error(`multiproc: ${err.message}\n\n${process.argv[2] === "worker" ? WORKER_USAGE : USAGE}`);
       process.exit(2);
     }
     console.error(err);

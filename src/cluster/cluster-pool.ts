@@ -4,6 +4,7 @@
 // instead of a process count, its delivery is at-least-once, and its lifetime is a connection's.
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { BasePool } from "../pool/base-pool.js";
+import { checkNotBootstrapping } from "../runtime.js";
 import type { WorkerStats } from "../pool/stats.js";
 import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
 import { ClusterEngine } from "./engine.js";
@@ -60,6 +61,8 @@ export class ClusterPool extends BasePool {
       throw new ArgumentError(`root must be a directory path or a file: URL, got ${describe(o.root)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
     const root = rootHref(o.root ?? process.cwd());
+    // A worker importing a main module that makes pools at top level must not make one here.
+    checkNotBootstrapping();
     const engine = new ClusterEngine({ target, queue, attempts, connectionTimeout, maxPayloadBytes, maxInFlight, rootHref: root });
     super(engine, processes);
     this.#s = engine;

@@ -80,6 +80,7 @@ export class ClusterEngine implements Engine {
   #pinging = false;
   #health: NodeJS.Timeout | undefined;
   #joiners: (() => void)[] = [];
+  readonly #ops = new Set<Promise<unknown>>();
   #shutdown: Promise<void> | undefined;
 
   /** Settles with the backend once connected, or undefined if the engine stopped first. */
@@ -223,9 +224,9 @@ export class ClusterEngine implements Engine {
       if (f.unit.call !== call) continue;
       f.unit.done = true;
       this.#drop(f);
-      ids.push(...f.ids);
+      if (f.added) ids.push(...f.ids);
     }
-    this.#remove(ids);
+    void this.#remove(ids);
     this.wake();
   }
 
@@ -297,17 +298,33 @@ export class ClusterEngine implements Engine {
       const opts: JobsOptions = { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: { age: 24 * 3600, count: 1000 } };
       return { name: f.data.t.name === "" ? "anonymous" : f.data.t.name, data: f.data, opts };
     });
-    backend.queue.addBulk(jobs).then(
-      () => {
-        for (const f of flights) f.added = true;
-        this.#contact();
-      },
-      (err: unknown) => {
-        if (this.#stopping) return;
-        const error = new ProcessError(`Redis refused the task: ${err instanceof Error ? err.message : String(err)}`, { code: ErrorCodes.REDIS, cause: err });
-        for (const f of flights) this.#settle(f, (unit) => unit.call.onError(unit, error, undefined, 0));
-      },
+    void this.#track(
+      backend.queue.addBulk(jobs).then(
+        () => {
+          for (const f of flights) f.added = true;
+          this.#contact();
+          // Calls that settled while their jobs were on the way (abort, terminate) remove them now.
+          void this.#remove(flights.filter((f) => f.unit.done).flatMap((f) => f.ids));
+        },
+        (err: unknown) => {
+          if (this.#stopping) return;
+          const error = new ProcessError(`Redis refused the task: ${err instanceof Error ? err.message : String(err)}`, { code: ErrorCodes.REDIS, cause: err });
+          for (const f of flights) this.#settle(f, (unit) => unit.call.onError(unit, error, undefined, 0));
+        },
+      ),
     );
+  }
+
+  /** Keeps track of a Redis operation that terminate() should let finish (briefly) before closing. */
+  #track(p: Promise<unknown>): Promise<unknown> {
+    this.#ops.add(p);
+    void p.finally(() => this.#ops.delete(p));
+    return p;
+  }
+
+  /** Waits for the adds and removals under way, and for the removals they lead to. */
+  async #settleOps(): Promise<void> {
+    while (this.#ops.size > 0) await Promise.allSettled([...this.#ops]);
   }
 
   #drop(f: Flight): void {
@@ -434,7 +451,7 @@ export class ClusterEngine implements Engine {
 
   // ---- failure and lifetime ----
 
-  /** Fails every call with work pending; returns the job ids that were in Redis. */
+  /** Fails every call with work pending; returns the ids of its jobs Redis confirmed (the others are removed when their add returns). */
   #failAll(error: unknown): string[] {
     const units = this.#retry.clear();
     const calls = new Set<Call>([...this.#calls, ...units.map((u) => u.call)]);
@@ -442,7 +459,7 @@ export class ClusterEngine implements Engine {
     for (const f of this.#flights) {
       calls.add(f.unit.call);
       f.unit.done = true;
-      ids.push(...f.ids);
+      if (f.added) ids.push(...f.ids);
     }
     this.#flights.clear();
     this.#byId.clear();
@@ -463,7 +480,7 @@ export class ClusterEngine implements Engine {
   #remove(ids: string[]): Promise<unknown> {
     const queue = this.#backend?.queue;
     if (queue === undefined || ids.length === 0) return Promise.resolve();
-    return Promise.allSettled(ids.map((id) => queue.remove(id)));
+    return this.#track(Promise.allSettled(ids.map((id) => queue.remove(id))));
   }
 
   #maybeFinish(): void {
@@ -480,8 +497,9 @@ export class ClusterEngine implements Engine {
     if (this.#state !== "terminated" && this.#state !== "broken") {
       this.#state = "terminated";
       const ids = this.#failAll(new StateError("the pool was terminated before this task finished", { code: ErrorCodes.POOL_TERMINATED }));
-      const removed = this.#remove(ids);
-      this.#shutdown ??= withTimeout(removed, CLOSE_WAIT_MS).then(() => this.#closeBackend());
+      // Jobs already in Redis go now; those still on their way go when their add returns.
+      void this.#remove(ids);
+      this.#shutdown ??= withTimeout(this.#settleOps(), CLOSE_WAIT_MS).then(() => this.#closeBackend());
     }
     return this.join();
   }
@@ -531,7 +549,10 @@ export class ClusterEngine implements Engine {
     const backend = this.#backend ?? (await withTimeout(this.#ready, this.#o.connectionTimeout, late));
     if (backend === undefined || this.#stopping) throw this.refusal() ?? new StateError("the pool is shut down", { code: ErrorCodes.CLOSED });
     const workers = await withTimeout(backend.queue.getWorkers(), this.#o.connectionTimeout, late);
-    return (workers ?? []).map((w) => String((w as { rawname?: unknown }).rawname ?? w.name ?? ""));
+    return (workers ?? []).map((w) => {
+      const raw = (w as { rawname?: unknown }).rawname ?? w.name;
+      return typeof raw === "string" ? raw : "";
+    });
   }
 }
 

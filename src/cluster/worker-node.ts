@@ -85,7 +85,7 @@ export class WorkerNode {
 
   /** The root relative module targets resolve against, as a path. */
   get root(): string {
-    return fileURLToPath(this.#root);
+    return fileURLToPath(this.#root).replace(/(.)\/$/, "$1");
   }
 
   /** Connects and starts taking jobs; resolves once the worker is registered with Redis. */
@@ -209,21 +209,14 @@ export class WorkerNode {
     );
   }
 
-  /**
-   * Stops taking jobs, lets the running ones finish (`force`: abandons them, and they move on to
-   * other nodes once their locks expire), then shuts the local pool and the connections.
-   */
-  close(options: { force?: boolean } = {}): Promise<void> {
-    const force = checkOptions(options).force === true;
+  /** Stops taking jobs, lets the running ones finish, then shuts the local pool and the connections. */
+  close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
-        await this.#worker?.close(force);
+        await this.#worker?.close();
       } finally {
-        if (force) await this.#pool?.terminate();
-        else {
-          this.#pool?.close();
-          await this.#pool?.join();
-        }
+        this.#pool?.close();
+        await this.#pool?.join();
         this.#redis?.disconnect();
       }
     })();

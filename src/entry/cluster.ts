@@ -1,0 +1,3 @@
+// multiproc/cluster: the Pool API on worker nodes anywhere, through BullMQ on Redis.
+export { ClusterPool, type ClusterPoolOptions, type ClusterNode } from "../cluster/cluster-pool.js";
+export { WorkerNode, type WorkerNodeOptions } from "../cluster/worker-node.js";
