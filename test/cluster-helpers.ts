@@ -26,6 +26,9 @@ function onPath(name: string): string | undefined {
 
 const REDIS_SERVER = onPath("redis-server");
 
+/** Whether redis-server can be started here. */
+export const hasRedisServer = REDIS_SERVER !== undefined;
+
 /**
  * `describe`'s skip option for the cluster suites: a message when redis-server is missing outside
  * CI, false when it is there. In CI a missing redis-server throws, so the file fails loudly.
@@ -168,6 +171,10 @@ export class NodeProcess {
     if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
     if (this.child.signalCode !== null) return Promise.resolve(-1);
     return once(this.child, "exit").then(([code, signal]) => (code as number | null) ?? (signal === null ? 0 : -1));
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   kill(): void {

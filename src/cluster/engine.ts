@@ -54,6 +54,7 @@ const STALLED = /stalled more than allowable limit/;
 const PING_MS = 1000;
 const CLOSE_WAIT_MS = 2000;
 const RECONCILE_BATCH = 200;
+const START_RETRY_MS = 500;
 
 export class ClusterEngine implements Engine {
   readonly #o: EngineSettings;
@@ -152,16 +153,19 @@ export class ClusterEngine implements Engine {
     this.#redis = redis;
     const queue = new deps.bullmq.Queue(this.#o.queue, { connection: redis });
     queue.on("error", (err: unknown) => (this.#lastError = err));
-    let time: unknown[];
-    try {
-      // Waits for the connection (commands queue until it is up): the events we need are those
-      // after this moment, by the server's clock.
-      time = await redis.time();
-    } catch {
-      await queue.close().catch(() => undefined);
-      return undefined; // disconnected by close() or terminate()
+    // Waits for the connection (commands queue until it is up): the events we need are those
+    // after this moment, by the server's clock. A refused command (a server still loading, a
+    // wrong password) is retried; the calls waiting meanwhile time out with its message.
+    let time: unknown[] | undefined;
+    while (time === undefined && !this.#stopped()) {
+      try {
+        time = await redis.time();
+      } catch (err) {
+        this.#lastError = err;
+        if (!this.#stopped()) await new Promise((r) => setTimeout(r, START_RETRY_MS));
+      }
     }
-    if (this.#stopped()) {
+    if (time === undefined || this.#stopped()) {
       await queue.close().catch(() => undefined);
       return undefined;
     }
