@@ -13,7 +13,7 @@ execFileSync(tsc, ["-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" })
 
 const filters = process.argv.slice(2);
 const examples = readdirSync(join(root, "examples"))
-  .filter((f) => /^seed\d+.*\.ts$/.test(f) || /^demo-.*\.ts$/.test(f))
+  .filter((f) => /^seed\d+.*\.ts$/.test(f) || /^demo-.*\.ts$/.test(f) || /^cluster-.*\.ts$/.test(f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 

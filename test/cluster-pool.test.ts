@@ -3,13 +3,16 @@
 // bad input (connection URLs, an unreachable Redis, payloads too large, missing modules) refused
 // with typed errors while the pool stays usable.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ClusterPool, fromModule, WorkerNode } from "multiproc";
 import { CLI, freePort, NodeProcess, RedisServer, skipWithoutRedis } from "./cluster-helpers.js";
 import { callCases, imapCases, lifetimeCases } from "./conformance/pool-cases.js";
 import { bigString, busySqr } from "./fixtures/cluster-targets.js";
 import { sqr } from "./fixtures/pool-targets.js";
-import { runNode } from "./helpers.js";
+import { ROOT, runNode } from "./helpers.js";
+import { expectations } from "./example-runner.js";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -54,6 +57,14 @@ describe("ClusterPool on two worker nodes", { skip: skipWithoutRedis() }, () => 
         return true;
       });
       assert.equal(await pool.apply(sqr, [7]), 49);
+    });
+
+    test("examples/cluster-map.ts starts its own 2 nodes on this Redis and prints what it expects", async () => {
+      const source = readFileSync(join(ROOT, "examples/cluster-map.ts"), "utf8");
+      const r = await runNode(join(ROOT, "out/examples/cluster-map.js"), { env: { REDIS_URL: redis.url }, timeout: 120_000 });
+      assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /skipped/);
+      for (const pattern of expectations(source)) assert.match(r.stdout, pattern);
     });
 
     test("arguments or results larger than maxPayloadBytes: ERR_PAYLOAD_TOO_LARGE, the pool keeps going", async () => {

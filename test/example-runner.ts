@@ -12,15 +12,20 @@ export function usesManagers(source: string): boolean {
   return /\b(Manager\(\)|BaseManager|SyncManager)\b/.test(source);
 }
 
+/** The "// expect: REGEX" lines of an example's source. */
+export function expectations(source: string): RegExp[] {
+  return source
+    .split("\n")
+    .filter((l) => l.startsWith("// expect: "))
+    .map((l) => new RegExp(l.slice("// expect: ".length), "m"));
+}
+
 export function exampleTests(select: (source: string) => boolean): void {
-  const examples = readdirSync(join(ROOT, "examples")).filter((f) => /^(seed\d+|demo-).*\.ts$/.test(f));
+  const examples = readdirSync(join(ROOT, "examples")).filter((f) => /^(seed\d+|demo-|cluster-).*\.ts$/.test(f));
   for (const file of examples) {
     const source = readFileSync(join(ROOT, "examples", file), "utf8");
     if (!select(source)) continue;
-    const patterns = source
-      .split("\n")
-      .filter((l) => l.startsWith("// expect: "))
-      .map((l) => new RegExp(l.slice("// expect: ".length), "m"));
+    const patterns = expectations(source);
     test(`example ${file} prints what the seed prints`, async () => {
       assert.ok(patterns.length > 0, `${file} has no '// expect:' lines`);
       const r = await runNode(join(ROOT, "out/examples", file.replace(/\.ts$/, ".js")), {
