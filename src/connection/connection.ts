@@ -164,10 +164,11 @@ export class Connection<T = unknown> implements Disposable, AsyncIterable<T> {
     return collectAbandons(() => dumps(obj))[0];
   }
 
-  async #receive(options: unknown): Promise<Uint8Array> {
+  /** A waiting message at once (no promise), or a promise of the next one. */
+  #receive(options: unknown): Uint8Array | Promise<Uint8Array> {
     const reader = this.#readerOrThrow();
     const { timeout, signal } = waitArgs(options);
-    if (!this.#reads.busy) {
+    if (!this.#reads.busy && signal?.aborted !== true) {
       const m = reader.tryRecv();
       if (m !== undefined) return m;
     }
@@ -194,13 +195,19 @@ export class Connection<T = unknown> implements Disposable, AsyncIterable<T> {
 
   /** Sends an object. An unsendable value (a function, a symbol) throws here; nothing is written. */
   async send(obj: T, options?: SendOptions): Promise<void> {
-    this.#writerOrThrow();
-    await this.#transmit(this.#dump(obj), options);
+    const writer = this.#writerOrThrow();
+    const { signal } = waitArgs(options);
+    const bytes = this.#dump(obj);
+    // Fast path: nothing queued before it and room in the ring now.
+    if (!this.#writes.busy && signal?.aborted !== true && writer.trySend(bytes)) return;
+    await this.#transmit(bytes, options);
   }
 
   /** Receives the next object; rejects with EOFError once the other end is closed (or dead) and drained. */
   async recv(options?: RecvOptions): Promise<T> {
-    return (await loadsAsync(await this.#receive(options))) as T;
+    const r = this.#receive(options);
+    const bytes = r instanceof Uint8Array ? r : await r;
+    return (bytes[0] === 1 ? await loadsAsync(bytes) : loads(bytes)) as T;
   }
 
   /** Sends `size` bytes of `buf` from `offset` (bytes), as one message. Do not change them until this settles. */

@@ -6,21 +6,26 @@
 // *before* it lets go of the lock; a producer, after its put, bumps NE_SEQ and wakes one sleeper
 // if NE_WAITERS says someone may sleep. So a put that lands after a consumer looked always changes
 // the word that consumer sleeps on (value-based waits: docs/design.md), and no wake-up is lost.
-// Producers waiting for room do the same with NF_SEQ/NF_WAITERS. A waiter that leaves without an
-// item (timeout, abort, close) passes the wake-up it may have taken on to the next sleeper. Waits
-// are cut in slices, so a process that died between its put and its wake-up delays, never hangs.
+// Producers waiting for room do the same with NF_SEQ/NF_WAITERS.
+// System calls are kept off the steady path: a wake-up is sent only when a sleeper may have
+// nothing to take (more sleepers than items), NE_PENDING holds further wake-ups back until the
+// woken consumer runs (it clears the flag, then wakes the next sleeper itself if items are left:
+// a cascade), and producers waiting for room are woken all at once when half of it is free.
+// A waiter that leaves without an item (timeout, abort, close) passes a wake-up on. Waits are cut
+// in slices, so a process that died between its put and its wake-up (or holding NE_PENDING)
+// causes a delay of one slice, never a hang.
 import { AbortError } from "../abort.js";
 import { Empty, ErrorCodes, Full, ProcessError, StateError } from "../errors.js";
+import { Spinner } from "../native/spin.js";
 import { waiter } from "../native/wait.js";
 import { Hold, myPid, releaseWhenCollected } from "../shared/holders.js";
-import { attachSegment, createSegment, segmentFromHandle, segmentHandle, unlinkSegment, type SegmentHandle } from "../shared/segment.js";
+import { attachSegment, createSegmentFrom, segmentFromHandle, segmentHandle, unlinkSegment, type SegmentHandle } from "../shared/segment.js";
 import { lockAsync, LockResult, lockSync, tryLock, unlock } from "../sync/mutex.js";
 import { onAbandon, type Transport } from "../transport/handles.js";
 import { Journal, QueueSegment, replay, W, type QueueLayout } from "./queue-segment.js";
 import { FLAG_OUT_OF_LINE, initStore, makeStore, type Store } from "./stores.js";
 
 const SLICE_MS = 100;
-const SPINS = 200;
 /** The least time a call waits for the queue's lock, whatever its own timeout (a holder that died needs a slice to be noticed). */
 const LOCK_GRACE_MS = 250;
 
@@ -39,6 +44,16 @@ export interface Item {
   flags: number;
   priority: number;
   segment?: string;
+}
+
+interface Taken {
+  bytes: Uint8Array;
+  /** The segment of an out-of-line item, unlinked once the lock is released. */
+  segment?: string;
+  /** Whether enough room is free to wake producers waiting for it. */
+  roomy: boolean;
+  /** Whether items are left after this one. */
+  more: boolean;
 }
 
 export interface CoreState {
@@ -93,13 +108,13 @@ export class QueueCore {
   /** Wraps a serialised item; one too large for the data area moves to a segment of its own. */
   item(payload: Uint8Array, priority = 0): Item {
     if (payload.length <= this.store.maxInline) return { payload, flags: 0, priority };
-    const segment = createSegment(payload.length, { prefix: "/mp_" });
-    new Uint8Array(segment.buffer, 0, payload.length).set(payload);
-    const ref = new TextEncoder().encode(`${segment.name}\n${payload.length}`);
-    return { payload: ref, flags: FLAG_OUT_OF_LINE, priority, segment: segment.name };
+    const segment = createSegmentFrom(payload, { prefix: "/mp_" });
+    const ref = new TextEncoder().encode(`${segment}\n${payload.length}`);
+    return { payload: ref, flags: FLAG_OUT_OF_LINE, priority, segment };
   }
 
-  #drop(item: Item): void {
+  /** Removes an item's own segment (after a put that failed). */
+  drop(item: Item): void {
     if (item.segment === undefined) return;
     try {
       unlinkSegment(item.segment);
@@ -111,7 +126,9 @@ export class QueueCore {
   // ---- under the lock ---------------------------------------------------------------------
 
   #lockSync(deadline: number): boolean {
-    if (!tryLock(this.words, W.LOCK)) {
+    const w = this.words;
+    const taken = tryLock(w, W.LOCK) || this.#lockSpinner.spin(this.#grabLock);
+    if (!taken) {
       const r = lockSync(this.words, W.LOCK, lockTimeout(deadline));
       if (r === LockResult.TimedOut) return false;
       if (r === LockResult.OwnerDied) recoveries.takeovers++;
@@ -122,8 +139,7 @@ export class QueueCore {
 
   async #lockAsync(deadline: number, signal: AbortSignal): Promise<boolean> {
     const w = this.words;
-    let taken = tryLock(w, W.LOCK);
-    for (let i = 0; i < SPINS && !taken; i++) taken = Atomics.load(w, W.LOCK) === 0 && tryLock(w, W.LOCK);
+    const taken = tryLock(w, W.LOCK) || this.#lockSpinner.spin(this.#grabLock);
     if (!taken) {
       const r = await lockAsync(w, W.LOCK, { timeout: lockTimeout(deadline), signal });
       if (r === LockResult.TimedOut) return false;
@@ -137,23 +153,24 @@ export class QueueCore {
     unlock(this.words, W.LOCK);
   }
 
-  #putLocked(item: Item): boolean {
+  /** Puts the item if there is room; returns the number of items before it, or -1 if there was no room. */
+  #putLocked(item: Item): number {
     const w = this.words;
     const count = w[W.COUNT]!;
-    if (this.seg.maxsize > 0 && count >= this.seg.maxsize) return false;
+    if (this.seg.maxsize > 0 && count >= this.seg.maxsize) return -1;
     const j = this.#journal;
     if (!this.store.put(item.payload, item.flags, item.priority, j)) {
       j.discard();
-      return false;
+      return -1;
     }
     j.set(W.COUNT, count + 1);
     if (this.seg.joinable) j.set(W.UNFINISHED, w[W.UNFINISHED]! + 1);
     j.commit();
-    return true;
+    return count;
   }
 
   /** Takes the next item's bytes; an out-of-line item is mapped before it is removed (a consumer dying in between loses nothing). */
-  #takeLocked(): { bytes: Uint8Array; segment?: string } | undefined {
+  #takeLocked(): Taken | undefined {
     const count = this.words[W.COUNT]!;
     if (count === 0) return undefined;
     const j = this.#journal;
@@ -161,7 +178,7 @@ export class QueueCore {
     j.set(W.COUNT, count - 1);
     if ((taken.flags & FLAG_OUT_OF_LINE) === 0) {
       j.commit();
-      return { bytes: taken.bytes };
+      return { bytes: taken.bytes, roomy: this.#roomy(), more: count > 1 };
     }
     const [name, length] = new TextDecoder().decode(taken.bytes).split("\n") as [string, string];
     let buffer: SharedArrayBuffer;
@@ -172,11 +189,19 @@ export class QueueCore {
       throw new ProcessError(`a queued item's segment ${name} is gone; the item is lost`, { code: ErrorCodes.PROCESS, cause: err });
     }
     j.commit();
-    return { bytes: new Uint8Array(buffer, 0, Number(length)), segment: name };
+    return { bytes: new Uint8Array(buffer, 0, Number(length)), segment: name, roomy: this.#roomy(), more: count > 1 };
   }
 
-  #afterTake(taken: { bytes: Uint8Array; segment?: string }): Uint8Array {
-    this.#wake(W.NF_SEQ, W.NF_WAITERS);
+  // Producers waiting for room are woken once half of it is free, not at every get: waking a
+  // sleeper per item would cost a system call per item on each side.
+  #roomy(): boolean {
+    const max = this.seg.maxsize;
+    return (max === 0 || this.words[W.COUNT]! <= max >> 1) && this.store.roomy();
+  }
+
+  #afterTake(taken: Taken): Uint8Array {
+    if (taken.roomy) this.#wakeProducers();
+    if (taken.more) this.#wakeConsumers(0); // the cascade: another sleeper may take the next one
     if (taken.segment !== undefined) {
       try {
         unlinkSegment(taken.segment);
@@ -187,17 +212,40 @@ export class QueueCore {
     return taken.bytes;
   }
 
-  #wake(seq: number, waiters: number): void {
+  /**
+   * After a put into a queue that held `before` items: wakes one sleeping consumer if there are
+   * more sleepers than items they could already be taking (so a burst into an empty queue wakes as
+   * many consumers as it has items, and a stream into a busy one wakes nobody).
+   */
+  #wakeConsumers(before: number): void {
     const w = this.words;
-    if (Atomics.load(w, waiters) > 0) {
-      Atomics.add(w, seq, 1);
-      waiter().wake(w, seq, 1);
+    if (Atomics.load(w, W.NE_WAITERS) > before && Atomics.compareExchange(w, W.NE_PENDING, 0, 1) === 0) {
+      Atomics.add(w, W.NE_SEQ, 1);
+      waiter().wake(w, W.NE_SEQ, 1);
     }
   }
 
-  #spinWhileEmpty(): void {
+  #wakeProducers(): void {
     const w = this.words;
-    for (let i = 0; i < SPINS && Atomics.load(w, W.COUNT) === 0; i++);
+    if (Atomics.load(w, W.NF_WAITERS) > 0 && Atomics.compareExchange(w, W.NF_PENDING, 0, 1) === 0) {
+      Atomics.add(w, W.NF_SEQ, 1);
+      waiter().wake(w, W.NF_SEQ);
+    }
+  }
+
+  // A waiter that leaves without what it came for may have taken a wake-up meant for another.
+  #passOnConsumerWake(): void {
+    if (Atomics.load(this.words, W.COUNT) > 0) this.#wakeConsumers(0);
+  }
+
+  readonly #hasItems = (): boolean => Atomics.load(this.words, W.COUNT) !== 0;
+  readonly #grabLock = (): boolean => Atomics.load(this.words, W.LOCK) === 0 && tryLock(this.words, W.LOCK);
+
+  readonly #emptySpinner = new Spinner();
+  readonly #lockSpinner = new Spinner();
+
+  #spinWhileEmpty(): void {
+    this.#emptySpinner.spin(this.#hasItems);
   }
 
   // A close() in this process stops our own pending waits, even when other processes use the queue.
@@ -214,6 +262,38 @@ export class QueueCore {
 
   // ---- put and get ------------------------------------------------------------------------
 
+  /** One put without waiting, taking the lock only if it is free right now; false if that did not work out. */
+  tryPut(item: Item): boolean {
+    this.checkOpen();
+    const w = this.words;
+    if (!tryLock(w, W.LOCK)) return false;
+    if (replay(w)) recoveries.replays++;
+    let before: number;
+    try {
+      before = this.#putLocked(item);
+    } finally {
+      this.#unlock();
+    }
+    if (before < 0) return false;
+    this.#wakeConsumers(before);
+    return true;
+  }
+
+  /** One get without waiting, taking the lock only if it is free right now; undefined if that did not work out. */
+  tryTake(): Uint8Array | undefined {
+    this.checkOpen();
+    const w = this.words;
+    if (Atomics.load(w, W.COUNT) === 0 || !tryLock(w, W.LOCK)) return undefined;
+    if (replay(w)) recoveries.replays++;
+    let taken: Taken | undefined;
+    try {
+      taken = this.#takeLocked();
+    } finally {
+      this.#unlock();
+    }
+    return taken === undefined ? undefined : this.#afterTake(taken);
+  }
+
   async put(item: Item, spec: WaitSpec): Promise<void> {
     const w = this.words;
     const deadline = deadlineOf(spec);
@@ -224,16 +304,16 @@ export class QueueCore {
         this.checkOpen();
         if (signal.aborted) throw new AbortError(signal.reason);
         if (!(await this.#lockAsync(deadline, signal))) throw new Full();
-        let ok: boolean;
+        let before: number;
         try {
-          ok = this.#putLocked(item);
+          before = this.#putLocked(item);
         } catch (err) {
           this.#unlock();
           throw err;
         }
-        if (ok) {
+        if (before >= 0) {
           this.#unlock();
-          this.#wake(W.NE_SEQ, W.NE_WAITERS);
+          this.#wakeConsumers(before);
           return;
         }
         if (performance.now() >= deadline) {
@@ -248,11 +328,12 @@ export class QueueCore {
           await waiter().waitAsync(w, W.NF_SEQ, seq, { timeout: sliceUntil(deadline), signal });
         } finally {
           Atomics.sub(w, W.NF_WAITERS, 1);
+          Atomics.store(w, W.NF_PENDING, 0);
         }
       }
     } catch (err) {
-      this.#drop(item);
-      if (waited) this.#wake(W.NF_SEQ, W.NF_WAITERS);
+      this.drop(item);
+      if (waited) this.#wakeProducers();
       throw this.#translate(err);
     }
   }
@@ -265,16 +346,16 @@ export class QueueCore {
       for (;;) {
         this.checkOpen();
         if (!this.#lockSync(deadline)) throw new Full();
-        let ok: boolean;
+        let before: number;
         try {
-          ok = this.#putLocked(item);
+          before = this.#putLocked(item);
         } catch (err) {
           this.#unlock();
           throw err;
         }
-        if (ok) {
+        if (before >= 0) {
           this.#unlock();
-          this.#wake(W.NE_SEQ, W.NE_WAITERS);
+          this.#wakeConsumers(before);
           return;
         }
         if (performance.now() >= deadline) {
@@ -289,11 +370,12 @@ export class QueueCore {
           waiter().wait(w, W.NF_SEQ, seq, sliceUntil(deadline));
         } finally {
           Atomics.sub(w, W.NF_WAITERS, 1);
+          Atomics.store(w, W.NF_PENDING, 0);
         }
       }
     } catch (err) {
-      this.#drop(item);
-      if (waited) this.#wake(W.NF_SEQ, W.NF_WAITERS);
+      this.drop(item);
+      if (waited) this.#wakeProducers();
       throw err;
     }
   }
@@ -332,10 +414,11 @@ export class QueueCore {
           await waiter().waitAsync(w, W.NE_SEQ, seq, { timeout: sliceUntil(deadline), signal });
         } finally {
           Atomics.sub(w, W.NE_WAITERS, 1);
+          Atomics.store(w, W.NE_PENDING, 0);
         }
       }
     } catch (err) {
-      if (waited) this.#wake(W.NE_SEQ, W.NE_WAITERS);
+      if (waited) this.#passOnConsumerWake();
       throw this.#translate(err);
     }
   }
@@ -372,10 +455,11 @@ export class QueueCore {
           waiter().wait(w, W.NE_SEQ, seq, sliceUntil(deadline));
         } finally {
           Atomics.sub(w, W.NE_WAITERS, 1);
+          Atomics.store(w, W.NE_PENDING, 0);
         }
       }
     } catch (err) {
-      if (waited) this.#wake(W.NE_SEQ, W.NE_WAITERS);
+      if (waited) this.#passOnConsumerWake();
       throw err;
     }
   }

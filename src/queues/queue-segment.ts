@@ -5,8 +5,9 @@
 //   0 LOCK (sync/mutex.ts)   1 MAGIC   2 KIND   3 MAXSIZE (0 = no limit)   4 COUNT (items)
 //   5 UNFINISHED (JoinableQueue: items put and not yet taskDone)   6 CAPACITY (data bytes)
 //   7 UNLINKED   8 JOINABLE   9 SEQ (put counter: PriorityQueue ties go first in, first out)
-//   16 NE_SEQ, 17 NE_WAITERS   doorbell and sleeper count of consumers waiting for an item
-//   32 NF_SEQ, 33 NF_WAITERS   the same for producers waiting for room
+//   16 NE_SEQ, 17 NE_WAITERS, 18 NE_PENDING   doorbell, sleeper count and "a wake-up is on its
+//                              way" flag of consumers waiting for an item
+//   32 NF_SEQ, 33 NF_WAITERS, 34 NF_PENDING   the same for producers waiting for room
 //   48 JOIN_SEQ                bumped when UNFINISHED reaches 0
 //   64..79 the store's own words (positions, free list)
 //   80 JVALID, 81 JCOUNT, 82.. JMAX (index, value) pairs: the redo journal
@@ -37,8 +38,10 @@ export const W = {
   SEQ: 9,
   NE_SEQ: 16,
   NE_WAITERS: 17,
+  NE_PENDING: 18,
   NF_SEQ: 32,
   NF_WAITERS: 33,
+  NF_PENDING: 34,
   JOIN_SEQ: 48,
   STORE: 64,
   JVALID: 80,
@@ -57,24 +60,35 @@ export const DEFAULT_CAPACITY = 256 * 1024;
 export const QueueKind = { Fifo: 0, Lifo: 1, Priority: 2 } as const;
 export type QueueKind = (typeof QueueKind)[keyof typeof QueueKind];
 
-/** The metadata changes of one operation, applied all or nothing (see the header comment). */
+/**
+ * The metadata changes of one operation, applied all or nothing (see the header comment). The
+ * pairs are written with plain stores and published by the sequentially consistent store of
+ * JVALID (which orders them before it for any agent that reads JVALID set); the changes are then
+ * applied, and the clearing of JVALID, also sequentially consistent, comes after them.
+ */
 export class Journal {
   #n = 0;
+  readonly #local = new Int32Array(2 * JMAX);
   constructor(private readonly words: Int32Array) {}
 
   set(index: number, value: number): void {
     if (this.#n === JMAX) throw new RangeError("queue journal overflow");
-    const at = W.JOURNAL + 2 * this.#n++;
-    Atomics.store(this.words, at, index);
-    Atomics.store(this.words, at + 1, value);
+    const at = 2 * this.#n++;
+    this.#local[at] = index;
+    this.#local[at + 1] = value;
+    this.words[W.JOURNAL + at] = index;
+    this.words[W.JOURNAL + at + 1] = value;
   }
 
   /** Publishes and applies the pairs gathered so far. */
   commit(): void {
     const w = this.words;
-    Atomics.store(w, W.JCOUNT, this.#n);
+    const local = this.#local;
+    const n = this.#n;
+    w[W.JCOUNT] = n;
     Atomics.store(w, W.JVALID, 1);
-    replay(w); // the same path a survivor takes
+    for (let i = 0; i < 2 * n; i += 2) w[local[i]!] = local[i + 1]!;
+    Atomics.store(w, W.JVALID, 0);
     this.#n = 0;
   }
 
@@ -87,10 +101,10 @@ export class Journal {
 /** Applies a complete journal left by a holder that died; called with the lock held. True if there was one. */
 export function replay(words: Int32Array): boolean {
   if (Atomics.load(words, W.JVALID) === 0) return false;
-  const n = Atomics.load(words, W.JCOUNT);
+  const n = words[W.JCOUNT]!;
   for (let i = 0; i < n; i++) {
     const at = W.JOURNAL + 2 * i;
-    Atomics.store(words, Atomics.load(words, at), Atomics.load(words, at + 1));
+    words[words[at]!] = words[at + 1]!;
   }
   Atomics.store(words, W.JVALID, 0);
   return true;

@@ -41,7 +41,10 @@ export interface GetOptions {
 export type SyncPutOptions = Omit<PutOptions, "signal">;
 export type SyncGetOptions = Omit<GetOptions, "signal">;
 
+const DEFAULT_SPEC: WaitSpec = Object.freeze({ block: true, timeout: undefined, signal: undefined });
+
 export function waitSpec(options: unknown): WaitSpec {
+  if (options === undefined) return DEFAULT_SPEC;
   const opts = checkOptions(options);
   const block = opts.block ?? true;
   if (typeof block !== "boolean") throw new ArgumentError(`block must be a boolean, got ${describe(block)}`, ErrorCodes.INVALID_ARG_TYPE);
@@ -99,8 +102,11 @@ export function createCore(options: unknown, spec: QueueClassSpec): QueueCore {
 
 /** Serialises an item; `undo` gives up what live objects inside reserved, should the put fail. */
 export function encode(item: unknown): [Uint8Array, () => void] {
+  if (typeof item !== "object" || item === null) return [dumps(item), nothing]; // no live object inside
   return collectAbandons(() => dumps(item));
 }
+
+const nothing = (): void => undefined;
 
 export class Queue<T = unknown> implements AsyncIterable<T>, Disposable, AsyncDisposable {
   /** @internal */
@@ -136,9 +142,12 @@ export class Queue<T = unknown> implements AsyncIterable<T>, Disposable, AsyncDi
     this.core.checkOpen();
     const priority = this.priorityOf(item);
     const [payload, undo] = encode(item);
+    const queued = this.core.item(payload, priority);
     try {
-      await this.core.put(this.core.item(payload, priority), spec);
+      // Fast path: room now and the lock free, nothing to wait for.
+      if (spec.signal?.aborted === true || !this.core.tryPut(queued)) await this.core.put(queued, spec);
     } catch (err) {
+      this.core.drop(queued);
       undo();
       throw err;
     }
@@ -147,7 +156,9 @@ export class Queue<T = unknown> implements AsyncIterable<T>, Disposable, AsyncDi
   /** Takes the next item, waiting if the queue is empty (Empty after `timeout` ms, or at once with `block: false`). */
   async get(options?: GetOptions): Promise<T> {
     const spec = waitSpec(options);
-    return (await loadsAsync(await this.core.take(spec))) as T;
+    // Fast path: an item now and the lock free, nothing to wait for.
+    const bytes = (spec.signal?.aborted === true ? undefined : this.core.tryTake()) ?? (await this.core.take(spec));
+    return (bytes[0] === 1 ? await loadsAsync(bytes) : loads(bytes)) as T;
   }
 
   /** put() for code that may block its thread (worker code). */

@@ -26,6 +26,8 @@ export interface Store {
   put(payload: Uint8Array, flags: number, priority: number, j: Journal): boolean;
   /** Copies the next item out and journals its removal; only called when COUNT > 0. */
   take(j: Journal): Taken;
+  /** After a take: whether at least half of the space is free (producers waiting for room are woken then). */
+  roomy(): boolean;
 }
 
 function align4(n: number): number {
@@ -87,6 +89,10 @@ class FifoStore implements Store {
     j.set(FifoStore.USED, w[FifoStore.USED]! - freed - need);
     return { bytes, flags: header & ~LENGTH_MASK };
   }
+
+  roomy(): boolean {
+    return this.words[FifoStore.USED]! <= this.capacity >> 1;
+  }
 }
 
 class LifoStore implements Store {
@@ -118,6 +124,10 @@ class LifoStore implements Store {
     const at = top - 4 - align4(length);
     j.set(LifoStore.TOP, at);
     return { bytes: copyOut(this.#data, at, length), flags: header & ~LENGTH_MASK };
+  }
+
+  roomy(): boolean {
+    return this.words[LifoStore.TOP]! <= this.capacity >> 1;
   }
 }
 
@@ -269,6 +279,10 @@ class HeapStore implements Store {
       this.#place(j, i, moving);
     }
     return { bytes, flags: root.header & ~LENGTH_MASK };
+  }
+
+  roomy(): boolean {
+    return this.words[W.COUNT]! <= this.entries >> 1;
   }
 }
 

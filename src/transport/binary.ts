@@ -11,7 +11,7 @@
 //  - smaller data is serialised inline by V8.
 // Thread transports need none of this: postMessage shares SharedArrayBuffers by itself.
 import { ArgumentError, ErrorCodes } from "../errors.js";
-import { attachSegment, attachShared, createSegment, isUnnamedSegment, segmentOf, unlinkSegment } from "../shared/segment.js";
+import { attachSegment, attachShared, createSegmentFrom, isUnnamedSegment, segmentOf, unlinkSegment } from "../shared/segment.js";
 
 export const LARGE_BINARY = 1 << 20;
 
@@ -76,9 +76,8 @@ export function reduceBinary(value: Binary): { state: BinaryState } | { copy: Bi
   if ((buffer as ArrayBuffer & { detached?: boolean }).detached === true) {
     throw new ArgumentError("a detached ArrayBuffer cannot be sent", ErrorCodes.UNSERIALIZABLE);
   }
-  const segment = createSegment(byteLength, { prefix: "/mp_" });
-  new Uint8Array(segment.buffer, 0, byteLength).set(new Uint8Array(buffer, byteOffset, byteLength));
-  return { state: { name: segment.name, byteOffset: 0, byteLength, kind, owned: true } };
+  const name = createSegmentFrom(new Uint8Array(buffer, byteOffset, byteLength), { prefix: "/mp_" });
+  return { state: { name, byteOffset: 0, byteLength, kind, owned: true } };
 }
 
 function plainCopy(value: Binary, kind: string): Binary {

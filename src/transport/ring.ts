@@ -24,8 +24,9 @@
 // in place); a reader that dies mid-read never consumed it (HEAD moves after the copy).
 import { AbortError } from "../abort.js";
 import { EOFError, ErrorCodes, ProcessError, TimeoutError } from "../errors.js";
+import { Spinner } from "../native/spin.js";
 import { waiter } from "../native/wait.js";
-import { attachSegment, createSegment, unlinkSegment } from "../shared/segment.js";
+import { attachSegment, createSegmentFrom, unlinkSegment } from "../shared/segment.js";
 
 const HEAD = 0;
 const TAIL = 16;
@@ -44,7 +45,6 @@ const OUT_OF_LINE = 0x20000000;
 const LENGTH_MASK = 0x1fffffff;
 export const LARGE_MESSAGE = 1 << 20;
 const SLICE_MS = 100;
-const SPINS = 200;
 
 /** Bytes a ring of `capacity` data bytes needs in its segment. */
 export function ringSize(capacity: number): number {
@@ -80,6 +80,7 @@ class RingBase {
   protected readonly data32: Int32Array;
   protected readonly capacity: number;
   protected readonly mask: number;
+  readonly #spinner = new Spinner();
 
   constructor(buffer: SharedArrayBuffer, offset: number, protected readonly peerGone: PeerGone = noPeerCheck) {
     this.words = new Int32Array(buffer, offset, RING_HEADER_BYTES / 4);
@@ -111,7 +112,7 @@ class RingBase {
    * Returns false on timeout; throws AbortError, or `gone()` when the peer died meanwhile.
    */
   protected waitSync(bell: number, sleepFlag: number, ready: () => boolean, deadline: number, gone: () => Error): boolean {
-    for (let i = 0; i < SPINS; i++) if (ready()) return true;
+    if (this.#spinner.spin(ready)) return true;
     for (;;) {
       const seq = Atomics.load(this.words, bell);
       if (ready()) return true;
@@ -137,7 +138,7 @@ class RingBase {
     gone: () => Error,
     ref = true,
   ): Promise<boolean> {
-    for (let i = 0; i < SPINS; i++) if (ready()) return true;
+    if (this.#spinner.spin(ready)) return true;
     for (;;) {
       if (signal?.aborted) throw new AbortError(signal.reason);
       const seq = Atomics.load(this.words, bell);
@@ -206,9 +207,8 @@ export class RingWriter extends RingBase {
   /** The frames a payload becomes: [header, from, length] each. */
   #frames(payload: Uint8Array): [number, Uint8Array, number, number][] {
     if (payload.length >= LARGE_MESSAGE) {
-      const segment = createSegment(payload.length, { prefix: "/mp_" });
-      new Uint8Array(segment.buffer, 0, payload.length).set(payload);
-      const name = new TextEncoder().encode(`${segment.name}\n${payload.length}`);
+      const segment = createSegmentFrom(payload, { prefix: "/mp_" });
+      const name = new TextEncoder().encode(`${segment}\n${payload.length}`);
       return [[OUT_OF_LINE | name.length, name, 0, name.length]];
     }
     const chunk = this.capacity / 2 - 4;
