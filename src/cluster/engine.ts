@@ -13,7 +13,6 @@ import { randomBytes } from "node:crypto";
 import type { JobsOptions, Queue, QueueEvents } from "bullmq";
 import { ArgumentError, ErrorCodes, ProcessError, RemoteError, StateError, WorkerLostError } from "../errors.js";
 import { taskError } from "../pool/errors.js";
-import { Fifo } from "../pool/fifo.js";
 import { StatsTable, type WorkerIdentity, type WorkerStats } from "../pool/stats.js";
 import { TargetTable } from "../pool/target-table.js";
 import type { Call, Engine, TargetEntry, Unit } from "../pool/task.js";
@@ -64,8 +63,9 @@ export class ClusterEngine implements Engine {
   #state: State = "running";
   #error: ProcessError | undefined;
   #calls: Call[] = [];
-  readonly #retry = new Fifo<Unit>();
   readonly #flights = new Set<Flight>();
+  /** The flights of each call, so that a call that settles finds its jobs at once. */
+  readonly #byCall = new Map<Call, Set<Flight>>();
   readonly #byId = new Map<string, Flight>();
   #seq = 0;
   #unitIds = 0;
@@ -224,8 +224,7 @@ export class ClusterEngine implements Engine {
     if (this.#state === "terminated" || this.#state === "broken") return;
     // Jobs of a settled call that no node took yet are removed; running ones end unheard.
     const ids: string[] = [];
-    for (const f of this.#flights) {
-      if (f.unit.call !== call) continue;
+    for (const f of this.#byCall.get(call) ?? []) {
       f.unit.done = true;
       this.#drop(f);
       if (f.added) ids.push(...f.ids);
@@ -235,9 +234,6 @@ export class ClusterEngine implements Engine {
   }
 
   #take(): Unit | undefined {
-    for (let unit = this.#retry.shift(); unit !== undefined; unit = this.#retry.shift()) {
-      if (!unit.call.settled) return unit;
-    }
     for (let i = 0; i < this.#calls.length; i++) {
       const call = this.#calls[i]!;
       const unit = call.take();
@@ -284,6 +280,9 @@ export class ClusterEngine implements Engine {
         }
         const flight: Flight = { unit, data, ids: [], added: false };
         this.#flights.add(flight);
+        let mine = this.#byCall.get(unit.call);
+        if (mine === undefined) this.#byCall.set(unit.call, (mine = new Set()));
+        mine.add(flight);
         flights.push(flight);
       }
       if (flights.length > 0) this.#add(backend, flights);
@@ -333,6 +332,9 @@ export class ClusterEngine implements Engine {
 
   #drop(f: Flight): void {
     this.#flights.delete(f);
+    const mine = this.#byCall.get(f.unit.call);
+    mine?.delete(f);
+    if (mine?.size === 0) this.#byCall.delete(f.unit.call);
     for (const id of f.ids) this.#byId.delete(id);
   }
 
@@ -415,7 +417,7 @@ export class ClusterEngine implements Engine {
 
   /** Work that waits on Redis. */
   #busy(): boolean {
-    return this.#flights.size > 0 || this.#retry.length > 0 || this.#preparing > 0 || this.#calls.some((c) => !c.exhausted);
+    return this.#flights.size > 0 || this.#preparing > 0 || this.#calls.some((c) => !c.exhausted);
   }
 
   /** Runs the watchdog while work waits on Redis: it pings, and gives up after connectionTimeout of silence. */
@@ -457,8 +459,7 @@ export class ClusterEngine implements Engine {
 
   /** Fails every call with work pending; returns the ids of its jobs Redis confirmed (the others are removed when their add returns). */
   #failAll(error: unknown): string[] {
-    const units = this.#retry.clear();
-    const calls = new Set<Call>([...this.#calls, ...units.map((u) => u.call)]);
+    const calls = new Set<Call>(this.#calls);
     const ids: string[] = [];
     for (const f of this.#flights) {
       calls.add(f.unit.call);
@@ -467,6 +468,7 @@ export class ClusterEngine implements Engine {
     }
     this.#flights.clear();
     this.#byId.clear();
+    this.#byCall.clear();
     this.#calls = [];
     for (const call of calls) call.fail(error);
     this.#watch();
