@@ -97,6 +97,28 @@ describe("ClusterPool failures", { skip: skipWithoutRedis() }, () => {
     shm.unlink();
   });
 
+  test("events trimmed from the stream before the pool read them: the pool notices and the map still completes", async () => {
+    await node();
+    await using pool = new ClusterPool({ connection: redis.url, connectionTimeout: 30_000 });
+    using shm = new SharedMemory({ create: true, size: 8 });
+    let trimmed = false;
+    const got = await pool.starmap(countedSqr, range(30).map((x) => [shm, x, 30] as [SharedMemory, number, number]), {
+      chunksize: 1,
+      progress: (done) => {
+        if (done !== 2 || trimmed) return;
+        trimmed = true;
+        // This pool's event loop stops for a while (a long synchronous stretch of user code): the
+        // nodes go on completing tasks, and their events are trimmed from the stream unread.
+        const until = Date.now() + 1000;
+        while (Date.now() < until);
+        redis.cli(["XTRIM", "bull:multiproc:events", "MAXLEN", "0"]);
+      },
+    });
+    assert.ok(trimmed);
+    assert.deepEqual(got, range(30).map((x) => x * x));
+    shm.unlink();
+  });
+
   test("Redis restarted empty within connectionTimeout: the map in flight is submitted again and completes", async () => {
     await node();
     await using pool = new ClusterPool({ connection: redis.url, connectionTimeout: 30_000 });

@@ -1,7 +1,7 @@
 // Helpers for the cluster tests: a private redis-server on a free loopback port (no persistence),
 // and worker nodes started with the real CLI. Without redis-server the cluster tests skip with a
 // message, except in CI (CI=true), where that is a failure: .ci/run installs it.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
@@ -25,6 +25,7 @@ function onPath(name: string): string | undefined {
 }
 
 const REDIS_SERVER = onPath("redis-server");
+const REDIS_CLI = onPath("redis-cli");
 
 /** Whether redis-server can be started here. */
 export const hasRedisServer = REDIS_SERVER !== undefined;
@@ -112,6 +113,13 @@ export class RedisServer {
     this.#child = child;
     await waitForLine(child, /Ready to accept connections/, 20_000);
     child.stdout.resume();
+  }
+
+  /** Runs one command with redis-cli, synchronously (works while the caller's event loop is blocked). */
+  cli(args: string[]): string {
+    const r = spawnSync(REDIS_CLI ?? "redis-cli", ["-p", String(this.port), ...args], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed: ${r.stderr || r.error?.message}`);
+    return r.stdout;
   }
 
   /** Stops the server (SIGKILL when `hard`: no goodbye to the clients). */

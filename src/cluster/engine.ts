@@ -5,8 +5,8 @@
 //
 // Delivery is at least once: a node that dies mid-task loses its job's lock and another node's
 // stalled-job check puts the job back; a node refuses a job that was lost `attempts` times
-// (WorkerLostError). After a reconnection the engine asks Redis for the state of every job it
-// still waits for, in case events were trimmed from the stream meanwhile; a job that vanished is
+// (WorkerLostError). After a reconnection, or when the stream was trimmed past what the pool read,
+// the engine asks Redis for the state of every job it still waits for; a job that vanished is
 // submitted again. Redis that does not answer for `connectionTimeout` ms fails the calls waiting
 // on it (ERR_REDIS_UNAVAILABLE); the connections keep retrying, so later calls work again.
 import { randomBytes } from "node:crypto";
@@ -54,6 +54,7 @@ const PING_MS = 1000;
 const CLOSE_WAIT_MS = 2000;
 const RECONCILE_BATCH = 200;
 const START_RETRY_MS = 500;
+const GAP_CHECK_MS = 5000;
 
 export class ClusterEngine implements Engine {
   readonly #o: EngineSettings;
@@ -79,6 +80,10 @@ export class ClusterEngine implements Engine {
   #lastContact = Date.now();
   #lastError: unknown;
   #pinging = false;
+  /** The newest event id the event stream gave us. */
+  #lastSeen = "0-0";
+  #lastGapCheck = 0;
+  #gapChecking = false;
   #health: NodeJS.Timeout | undefined;
   #joiners: (() => void)[] = [];
   readonly #ops = new Set<Promise<unknown>>();
@@ -172,8 +177,17 @@ export class ClusterEngine implements Engine {
     const lastEventId = `${Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) - 1}-0`;
     const events = new deps.bullmq.QueueEvents(this.#o.queue, { connection: redis, lastEventId, blockingTimeout: 2000 });
     events.on("error", (err: unknown) => (this.#lastError = err));
-    events.on("completed", (args: { jobId: string; returnvalue: unknown }) => this.#completed(args.jobId, args.returnvalue));
-    events.on("failed", (args: { jobId: string; failedReason: string }) => this.#failed(args.jobId, args.failedReason));
+    events.on("completed", (args: { jobId: string; returnvalue: unknown }, id: string) => {
+      this.#seen(id);
+      this.#completed(args.jobId, args.returnvalue);
+    });
+    events.on("failed", (args: { jobId: string; failedReason: string }, id: string) => {
+      this.#seen(id);
+      this.#failed(args.jobId, args.failedReason);
+    });
+    // Every job's other events move the read position too (see #checkGap).
+    for (const name of ["added", "waiting", "active", "stalled", "removed"] as const) events.on(name, (_args: unknown, id: string) => this.#seen(id));
+    this.#lastSeen = lastEventId;
     const backend = { redis, queue, events };
     this.#backend = backend;
     this.#contact();
@@ -434,7 +448,46 @@ export class ClusterEngine implements Engine {
     }
   }
 
+  #seen(id: string): void {
+    if (compareIds(id, this.#lastSeen) > 0) this.#lastSeen = id;
+  }
+
+  /**
+   * Redis trims the event stream (BullMQ keeps ~10,000 events): a pool that fell that far behind
+   * (a long busy stretch of its event loop) would never hear of the trimmed completions. When the
+   * stream's oldest entry is newer than the newest event we read (or the stream is empty though
+   * events were added after it), events we had not read may be gone: we ask Redis for the state
+   * of our jobs, as after a reconnection. A false alarm (a brand-new stream) costs one look-up.
+   */
+  #checkGap(backend: Backend): void {
+    this.#lastGapCheck = Date.now();
+    this.#gapChecking = true;
+    backend.redis
+      .xinfo("STREAM", backend.queue.toKey("events"))
+      .then(
+        (reply) => {
+          const info = reply as unknown[];
+          const field = (name: string): unknown => {
+            const at = info.indexOf(name);
+            return at >= 0 ? info[at + 1] : undefined;
+          };
+          const first = field("first-entry");
+          const firstId = Array.isArray(first) && typeof first[0] === "string" ? first[0] : undefined;
+          const lastId = field("last-generated-id");
+          const behind = firstId ?? (typeof lastId === "string" && field("length") === 0 ? lastId : undefined);
+          if (behind !== undefined && compareIds(behind, this.#lastSeen) > 0) {
+            this.#lastSeen = behind;
+            void this.#reconcile();
+          }
+        },
+        () => undefined, // no stream yet: nothing was trimmed
+      )
+      .finally(() => (this.#gapChecking = false));
+  }
+
   #checkHealth(): void {
+    const backend = this.#backend;
+    if (backend !== undefined && this.#flights.size > 0 && !this.#gapChecking && Date.now() - this.#lastGapCheck >= GAP_CHECK_MS) this.#checkGap(backend);
     const redis = this.#redis;
     if (redis !== undefined && !this.#pinging && Date.now() - this.#lastContact >= Math.min(PING_MS, this.#o.connectionTimeout / 2)) {
       this.#pinging = true;
@@ -571,4 +624,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, late?: () => Error): Promise<
       timer = setTimeout(() => (late === undefined ? resolve(undefined) : reject(late())), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Orders two stream ids ("ms-seq"). */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am !== bm ? am - bm : as - bs;
 }
