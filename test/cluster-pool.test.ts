@@ -67,6 +67,16 @@ describe("ClusterPool on two worker nodes", { skip: skipWithoutRedis() }, () => 
       for (const pattern of expectations(source)) assert.match(r.stdout, pattern);
     });
 
+    test("a large result goes by a key of its own: the event stream stays small and no key is left behind", async () => {
+      await using pool = make(2);
+      const results = await pool.map(bigString, [300_000, 10, 200_000], { chunksize: 1 });
+      assert.deepEqual(results.map((r) => r.length), [300_000, 10, 200_000]);
+      assert.equal(results[0], bigString(300_000));
+      const events = redis.cli(["XREVRANGE", "bull:multiproc:events", "+", "-", "COUNT", "200"]);
+      assert.ok(events.split("\n").every((line) => line.length < 20_000), "an event carries a large value");
+      assert.equal(redis.cli(["--scan", "--pattern", "bull:multiproc:mp-outcome:*"]).trim(), "");
+    });
+
     test("arguments or results larger than maxPayloadBytes: ERR_PAYLOAD_TOO_LARGE, the pool keeps going", async () => {
       await using pool = new ClusterPool({ connection: redis.url, maxPayloadBytes: 10_000, connectionTimeout: 30_000 });
       assert.throws(() => pool.applyAsync(sqr, [bigString(20_000) as unknown as number]), { code: "ERR_PAYLOAD_TOO_LARGE", message: /^args encode to \d+ bytes/ });

@@ -17,7 +17,7 @@ import { StatsTable, type WorkerIdentity, type WorkerStats } from "../pool/stats
 import { TargetTable } from "../pool/target-table.js";
 import type { Call, Engine, TargetEntry, Unit } from "../pool/task.js";
 import { loadDeps, unavailable, type IORedis, type RedisTarget } from "./redis.js";
-import { decodeOutcome, encodeValue, reviveClass, toBase64, toWire, WIRE_VERSION, type JobData } from "./wire.js";
+import { decodeOutcome, encodeValue, OUTCOME_REF, reviveClass, toBase64, toWire, WIRE_VERSION, type JobData } from "./wire.js";
 
 export interface EngineSettings {
   target: RedisTarget;
@@ -38,6 +38,8 @@ interface Flight {
   ids: string[];
   /** Redis confirmed the job (only confirmed jobs are looked up after a reconnection). */
   added: boolean;
+  /** Its outcome is being taken from its own key. */
+  fetching?: boolean;
 }
 
 interface Backend {
@@ -366,8 +368,12 @@ export class ClusterEngine implements Engine {
   #completed(jobId: string, returnvalue: unknown): void {
     if (!jobId.startsWith(this.#prefix)) return; // another pool's job
     const f = this.#byId.get(jobId);
-    if (f === undefined) return;
+    if (f === undefined || f.fetching) return;
     this.#contact();
+    if (typeof returnvalue === "string" && returnvalue.startsWith(OUTCOME_REF)) {
+      this.#fetchOutcome(f, jobId, returnvalue.slice(OUTCOME_REF.length));
+      return;
+    }
     this.#settle(f, (unit) => {
       let outcome;
       try {
@@ -381,6 +387,39 @@ export class ClusterEngine implements Engine {
       if (outcome.ok) unit.call.onResult(unit, outcome.value, worker, outcome.busy);
       else unit.call.onError(unit, taskError(reviveClass(outcome.value), worker), worker, outcome.busy);
     });
+  }
+
+  /** A large outcome waits in a key of its own (wire.ts): take it, then settle as usual. */
+  #fetchOutcome(f: Flight, jobId: string, key: string): void {
+    const redis = this.#redis;
+    if (redis === undefined) return;
+    f.fetching = true;
+    redis
+      .multi()
+      .get(key)
+      .del(key)
+      .exec()
+      .then(
+        (replies) => {
+          f.fetching = false;
+          const value = replies?.[0]?.[1];
+          if (typeof value === "string") {
+            this.#completed(jobId, value);
+            return;
+          }
+          const error = new ProcessError(`the outcome of job ${jobId} expired in Redis before this pool took it`, { code: ErrorCodes.PROTOCOL });
+          this.#settle(f, (unit) => unit.call.onError(unit, error, undefined, 0));
+        },
+        (err: unknown) => {
+          f.fetching = false;
+          this.#lastError = err;
+          // The connection went: the look-up after the reconnection finds the job again (and
+          // runs it again if its outcome is out of reach). Redis refusing is this task's failure.
+          if (redis.status !== "ready") return;
+          const error = new ProcessError(`Redis refused the outcome of job ${jobId}: ${err instanceof Error ? err.message : String(err)}`, { code: ErrorCodes.REDIS, cause: err });
+          this.#settle(f, (unit) => unit.call.onError(unit, error, undefined, 0));
+        },
+      );
   }
 
   #failed(jobId: string, reason: string): void {

@@ -20,6 +20,10 @@
 //   u8 version | u8 ok | f64 busy ms | f64 pid | value: worker name | value: result or error
 // so a task's error travels whole (class name, code, stack, cause) instead of as BullMQ's
 // failedReason string. BullMQ's failed state is left for failures of the delivery itself.
+// The completed event carries the return value, and the stream keeps ~10,000 events: an outcome
+// over INLINE_OUTCOME_MAX goes into a key of its own ("<prefix>:<queue>:mp-outcome:<job id>",
+// expiring after OUTCOME_TTL_MS) and the return value is "@" + that key; the pool takes it (GET
+// and DEL in one transaction) when the event arrives.
 //
 // Targets name modules relative to a root directory: the pool sends "dist/tasks.js" for
 // file:///srv/app/dist/tasks.js when its root is /srv/app, and a node whose root is /opt/app
@@ -32,6 +36,12 @@ import type { TaskMode } from "../pool/protocol.js";
 import type { TargetDescriptor } from "../target.js";
 
 export const WIRE_VERSION = 1;
+/** Outcomes longer than this (base64 characters) go by reference. */
+export const INLINE_OUTCOME_MAX = 16 * 1024;
+export const OUTCOME_REF = "@";
+export const OUTCOME_KEY = "mp-outcome";
+/** How long an outcome waits for its pool (one that died leaves it to expire). */
+export const OUTCOME_TTL_MS = 3600_000;
 const MODES: readonly TaskMode[] = ["apply", "map", "starmap"];
 
 export type WireTarget =

@@ -14,7 +14,7 @@ import type { AsyncResult } from "../pool/results.js";
 import { descriptorTarget, type TargetDescriptor } from "../target.js";
 import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
 import { checkQueueName, loadDeps, parseConnection, type IORedis, type RedisTarget } from "./redis.js";
-import { decodeValue, encodeOutcome, fromBase64, nodeWorkerName, readJob, rootHref, type Outcome } from "./wire.js";
+import { decodeValue, encodeOutcome, fromBase64, INLINE_OUTCOME_MAX, nodeWorkerName, OUTCOME_KEY, OUTCOME_REF, OUTCOME_TTL_MS, readJob, rootHref, type Outcome } from "./wire.js";
 
 export interface WorkerNodeOptions {
   /** The Redis server, as the pools give it. */
@@ -141,14 +141,20 @@ export class WorkerNode {
   async #run(job: Job): Promise<string> {
     const outcome = await this.#outcomeOf(job);
     const limit = typeof (job.data as { x?: unknown }).x === "number" ? (job.data as { x: number }).x : Infinity;
-    const encoded = encodeOutcome(outcome);
+    let encoded = encodeOutcome(outcome);
     // base64 is 4 bytes for 3: the limit is on the decoded size.
-    if (Math.floor((encoded.length * 3) / 4) <= limit) return encoded;
-    const error = new ProcessError(
-      `the task's ${outcome.ok ? "result" : "error"} encodes to about ${Math.floor((encoded.length * 3) / 4)} bytes, more than the pool's maxPayloadBytes (${limit}); return less per task, or raise maxPayloadBytes`,
-      { code: ErrorCodes.PAYLOAD_TOO_LARGE },
-    );
-    return encodeOutcome({ ...outcome, ok: false, value: error });
+    if (Math.floor((encoded.length * 3) / 4) > limit) {
+      const error = new ProcessError(
+        `the task's ${outcome.ok ? "result" : "error"} encodes to about ${Math.floor((encoded.length * 3) / 4)} bytes, more than the pool's maxPayloadBytes (${limit}); return less per task, or raise maxPayloadBytes`,
+        { code: ErrorCodes.PAYLOAD_TOO_LARGE },
+      );
+      encoded = encodeOutcome({ ...outcome, ok: false, value: error });
+    }
+    if (encoded.length <= INLINE_OUTCOME_MAX) return encoded;
+    // A large outcome waits in a key of its own, so the event stream stays small (wire.ts).
+    const key = this.#worker!.toKey(`${OUTCOME_KEY}:${job.id ?? ""}`);
+    await this.#redis!.set(key, encoded, "PX", OUTCOME_TTL_MS);
+    return `${OUTCOME_REF}${key}`;
   }
 
   async #outcomeOf(job: Job): Promise<Outcome> {
