@@ -3,6 +3,9 @@
 // bad input (connection URLs, an unreachable Redis, payloads too large, missing modules) refused
 // with typed errors while the pool stays usable.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -116,6 +119,17 @@ describe("ClusterPool and WorkerNode: bad input", () => {
     await assert.rejects(pool.map(sqr, [1, 2, 3]), { code: "ERR_REDIS_UNAVAILABLE" });
     await assert.rejects(pool.nodes(), { code: "ERR_REDIS_UNAVAILABLE" });
     await pool.terminate();
+  });
+
+  test("multiproc worker: with Redis unreachable it says so, and SIGTERM still stops it", async () => {
+    const node = spawn(process.execPath, [CLI, "worker", "--connection", `redis://127.0.0.1:${await freePort()}`, "--concurrency", "1"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const [line] = (await once(createInterface({ input: node.stderr }), "line")) as [string];
+    assert.match(line, /^multiproc worker \S+: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+    node.kill("SIGTERM");
+    const [code] = (await once(node, "exit")) as [number];
+    assert.equal(code, 0);
   });
 
   test("multiproc worker: bad usage exits with 2 and names the problem", async () => {

@@ -219,7 +219,9 @@ export class WorkerNode {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
-        await this.#worker?.close();
+        // Without Redis, running tasks could not hand their outcomes back anyway (their jobs move
+        // on to other nodes once Redis is back): do not wait for them, nor for the connection.
+        await this.#worker?.close(this.#redis?.status !== "ready");
       } finally {
         this.#pool?.close();
         await this.#pool?.join();
