@@ -94,6 +94,7 @@ async function main(): Promise<number> {
       process.stderr.write(`running ${c.name}\n`);
       const resultPath = join(tmp, `${c.name}.json`);
       const measuredAt = new Date().toISOString();
+      const loadBefore = loadavg()[0] ?? NaN;
       const started = performance.now();
       let error = await runCase(c.file, c.name, resultPath, env);
       const seconds = Math.round((performance.now() - started) / 100) / 10;
@@ -106,6 +107,7 @@ async function main(): Promise<number> {
       if (leaked.length > 0) error = `${error ?? ""}${error ? "; " : ""}left /dev/shm entries behind: ${leaked.join(", ")}`;
       const result = toResult(c.name, run, error, measuredAt, { title: c.name, issue: 0, metric: { kind: "time" } });
       result.seconds = seconds;
+      result.loadavg = { before: loadBefore, after: loadavg()[0] ?? NaN };
       if (result.error !== undefined || Object.values({ ...result.multiproc, ...result.peers }).some((s) => s.error !== undefined)) failures++;
       results.push(result);
     }

@@ -33,6 +33,8 @@ export interface CaseResult {
   measuredAt: string;
   /** Wall-clock seconds the case took, all rounds and sides. */
   seconds?: number;
+  /** The 1-minute load average when the case started and ended: above ~0.5, other work competed. */
+  loadavg?: { before: number; after: number };
   pending?: string;
   error?: string;
   multiproc: Record<string, Summary>;
