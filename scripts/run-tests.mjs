@@ -3,7 +3,7 @@
 // check that the run left nothing behind (no /dev/shm segment, no child process), which is a test
 // failure of its own. Extra arguments are test files or directories under test/ to run instead.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -17,6 +17,9 @@ if (!existsSync(addon) || nativeSources.some((f) => statSync(f).mtimeMs > statSy
   execFileSync("npm", ["run", "build:native"], { cwd: root, stdio: "inherit" });
 }
 run(["-p", "tsconfig.build.json"]);
+// tsc never deletes what it emitted before: a test file removed or renamed in test/ would keep
+// running from its stale copy in out/.
+for (const dir of ["test", "examples"]) rmSync(join(root, "out", dir), { recursive: true, force: true });
 run(["-p", "tsconfig.test.json"]);
 
 function testFiles(dir) {

@@ -189,8 +189,8 @@ describe("SharedMemory", () => {
 type Program = ChildProcessByStdio<null, Readable, null>;
 
 /** Starts a fixture program and resolves with its first stdout line that starts with `word`. */
-function startProgram(name: string, args: string[], word: string): Promise<[Program, string[]]> {
-  const program = spawn(process.execPath, [fixture(name), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+function startProgram(name: string, args: string[], word: string, detached = false): Promise<[Program, string[]]> {
+  const program = spawn(process.execPath, [fixture(name), ...args], { stdio: ["ignore", "pipe", "inherit"], detached });
   return new Promise((resolve, reject) => {
     let buffered = "";
     const timer = setTimeout(() => {
@@ -219,6 +219,20 @@ function killed(program: Program): Promise<void> {
     program.kill("SIGKILL");
   });
 }
+
+test("SIGKILL of the creator's whole process group (a shell's job control, a timeout): the tracker still unlinks", async () => {
+  // The program leads a group of its own, as a job started from a shell does; killing the group
+  // must not take the resource tracker with it.
+  const [creator, [shmName, listName]] = await startProgram("shm-creator.js", [], "created", true);
+  assert.ok(shmName !== undefined && listName !== undefined && creator.pid !== undefined);
+  const exited = new Promise((resolve) => creator.once("exit", resolve));
+  process.kill(-creator.pid, "SIGKILL");
+  await exited;
+  assert.ok(
+    await eventually(() => !existsSync(`/dev/shm/${shmName}`) && !existsSync(`/dev/shm/${listName}`), 5000),
+    "the killed group's segments should be unlinked within a few seconds",
+  );
+});
 
 test("SIGKILL of the creator: its segments are unlinked; a program that only attached never unlinks", async () => {
   const [creator, [shmName, listName]] = await startProgram("shm-creator.js", [], "created");

@@ -50,7 +50,11 @@ export function ensureTracker(): number | undefined {
   fd = inheritedFd();
   if (fd !== undefined) return fd;
   const [readEnd, writeEnd] = binding.pipe();
+  // `detached`: the tracker leads a session of its own, so a SIGKILL aimed at the program's process
+  // group (a shell's job control, `timeout`, a harness killing a job) cannot take it along; it still
+  // ends at EOF, when the last process holding the pipe is gone.
   const child = spawn(process.execPath, [entry], {
+    detached: true,
     stdio: [readEnd, "ignore", "inherit"],
     env: { ...process.env, [TRACKER_FD_ENV]: "" },
   });
