@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ErrorCodes, Event, getContext, Lock, OwnerDiedError, RawValue } from "multiproc";
 import { holdForever, holdUntil, lockedIncrements, lockedIncrementsAsync, tryRelease } from "./fixtures/sync.js";
+import { CONTEXTS } from "./helpers.js";
 import { joinAll, MIXES, startAll } from "./sync-helpers.js";
 
 for (const mix of MIXES) {
@@ -113,41 +114,44 @@ describe("Lock in one thread", () => {
 });
 
 describe("Lock whose holder dies", () => {
-  test("the next acquirer gets it and is told, by the flag or by OwnerDiedError", async () => {
-    for (const strict of [false, true]) {
+  // A thread child is stopped with terminate(): the lock word holds its kernel thread id.
+  for (const kind of CONTEXTS) {
+    test(`${kind}: the next acquirer gets it and is told, by the flag or by OwnerDiedError`, async () => {
+      for (const strict of [false, true]) {
+        using lock = new Lock();
+        using held = new Event();
+        const p = new (getContext(kind).Process)({ target: holdForever, args: [lock, held] });
+        p.start();
+        assert.equal(await held.wait({ timeout: 30_000 }), true);
+        p.kill();
+        await p.join();
+        if (strict) {
+          await assert.rejects(lock.acquire({ timeout: 30_000, throwIfOwnerDied: true }), (err: unknown) => err instanceof OwnerDiedError);
+          assert.equal(lock.isMine(), true);
+        } else {
+          const g = await lock.hold({ timeout: 30_000 });
+          assert.equal(g.ownerDied, true);
+          assert.equal(lock.ownerDied, true);
+          g.release();
+          assert.equal(await lock.acquire(), true);
+          assert.equal(lock.ownerDied, false);
+        }
+        lock.release();
+      }
+    });
+
+    test(`${kind}: a non-blocking acquire takes over from a dead holder too`, async () => {
       using lock = new Lock();
       using held = new Event();
-      const p = new (getContext("process").Process)({ target: holdForever, args: [lock, held] });
+      const p = new (getContext(kind).Process)({ target: holdForever, args: [lock, held] });
       p.start();
       assert.equal(await held.wait({ timeout: 30_000 }), true);
+      assert.equal(lock.acquireSync({ block: false }), false);
       p.kill();
       await p.join();
-      if (strict) {
-        await assert.rejects(lock.acquire({ timeout: 30_000, throwIfOwnerDied: true }), (err: unknown) => err instanceof OwnerDiedError);
-        assert.equal(lock.isMine(), true);
-      } else {
-        const g = await lock.hold({ timeout: 30_000 });
-        assert.equal(g.ownerDied, true);
-        assert.equal(lock.ownerDied, true);
-        g.release();
-        assert.equal(await lock.acquire(), true);
-        assert.equal(lock.ownerDied, false);
-      }
+      assert.equal(lock.acquireSync({ block: false }), true);
+      assert.equal(lock.ownerDied, true);
       lock.release();
-    }
-  });
-
-  test("a non-blocking acquire takes over from a dead holder too", async () => {
-    using lock = new Lock();
-    using held = new Event();
-    const p = new (getContext("process").Process)({ target: holdForever, args: [lock, held] });
-    p.start();
-    assert.equal(await held.wait({ timeout: 30_000 }), true);
-    assert.equal(lock.acquireSync({ block: false }), false);
-    p.kill();
-    await p.join();
-    assert.equal(lock.acquireSync({ block: false }), true);
-    assert.equal(lock.ownerDied, true);
-    lock.release();
-  });
+    });
+  }
 });

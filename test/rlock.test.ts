@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ErrorCodes, Event, getContext, RawValue, RLock } from "multiproc";
 import { holdForever, holdUntil, lockedIncrements, lockedIncrementsAsync, rlockNested, tryRelease } from "./fixtures/sync.js";
+import { CONTEXTS } from "./helpers.js";
 import { joinAll, MIXES, startAll } from "./sync-helpers.js";
 
 for (const mix of MIXES) {
@@ -66,19 +67,21 @@ describe("RLock in one thread", () => {
     assert.equal(lock.toString(), "<RLock unlocked>");
   });
 
-  test("a holding process that dies is taken over", async () => {
-    using lock = new RLock();
-    using held = new Event();
-    const p = new (getContext("process").Process)({ target: holdForever, args: [lock, held] });
-    p.start();
-    assert.equal(await held.wait({ timeout: 30_000 }), true);
-    p.kill();
-    await p.join();
-    assert.equal(await lock.acquire({ timeout: 30_000 }), true);
-    assert.equal(lock.ownerDied, true);
-    assert.equal(await lock.acquire(), true); // one more level, then both released
-    lock.release();
-    lock.release();
-    assert.equal(lock.isMine(), false);
-  });
+  for (const kind of CONTEXTS) {
+    test(`${kind}: a holder that dies (a killed process, a terminated thread) is taken over`, async () => {
+      using lock = new RLock();
+      using held = new Event();
+      const p = new (getContext(kind).Process)({ target: holdForever, args: [lock, held] });
+      p.start();
+      assert.equal(await held.wait({ timeout: 30_000 }), true);
+      p.kill();
+      await p.join();
+      assert.equal(await lock.acquire({ timeout: 30_000 }), true);
+      assert.equal(lock.ownerDied, true);
+      assert.equal(await lock.acquire(), true); // one more level, then both released
+      lock.release();
+      lock.release();
+      assert.equal(lock.isMine(), false);
+    });
+  }
 });

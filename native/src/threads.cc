@@ -2,6 +2,9 @@
 // threadId) need this: a thread stopped by worker.terminate() runs no JS on its way out, but its
 // Node environment's cleanup hooks still run, and the addon's statics are shared by every thread
 // of the process (one dlopen), so a process-wide set can answer "is thread N still running?".
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <mutex>
 #include <unordered_set>
 
@@ -39,6 +42,13 @@ void ThreadAlive(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(live_threads.count(static_cast<intptr_t>(id)) != 0);
 }
 
+// gettid(): the kernel's id of the calling thread (the pid for a process's main thread). Unlike
+// worker_threads' threadId it is unique across processes and visible in /proc while the thread
+// runs, so an owner recorded by it can be checked from any process.
+void GetTid(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetReturnValue().Set(static_cast<int32_t>(syscall(SYS_gettid)));
+}
+
 }  // namespace
 
 void InitThreads(v8::Local<v8::Object> exports) {
@@ -50,6 +60,7 @@ void InitThreads(v8::Local<v8::Object> exports) {
   };
   add("registerThread", RegisterThread);
   add("threadAlive", ThreadAlive);
+  add("gettid", GetTid);
 }
 
 }  // namespace multiproc

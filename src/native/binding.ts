@@ -27,6 +27,7 @@ export interface NativeBinding {
   cancelWait(id: number): boolean;
   registerThread(threadId: number): void;
   threadAlive(threadId: number): boolean;
+  gettid(): number;
 }
 
 const packageRoot = fileURLToPath(new URL("../../", import.meta.url));

@@ -25,7 +25,7 @@ import { describeTarget, type TargetDescriptor } from "../target.js";
 import { reviveTarget } from "../target-revive.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { checkFunction, checkInteger, checkOptions, checkSignal, checkTimeout } from "../validate.js";
-import { lockSync, unlock } from "./mutex.js";
+import { lockSync, SELF, unlock } from "./mutex.js";
 
 const MUTEX = 0;
 const STATE = 1;
@@ -43,7 +43,7 @@ const BROKEN = -2;
 
 const SLICE_MS = 100;
 const MAX_PARTIES = 1 << 20;
-const me = process.pid;
+const me = SELF; // see mutex.ts: the thread id, so dead threads are seen too
 
 export type BarrierAction = () => unknown;
 

@@ -7,8 +7,8 @@
 // which a waiter sleeps on after releasing the lock, needs atomics. notify(n) marks the n oldest
 // waiters and wakes exactly them: no spurious wake-ups, and notify never waits for the woken
 // (CPython's notify does, which a single JS thread could not). A waiter whose process died is
-// skipped and its slot reclaimed. Threads of one process share a pid: a waiting thread that is
-// terminated keeps its slot until the table is reused, and a notify may be spent on it.
+// skipped and its slot reclaimed. Slots hold the kernel's thread id (see mutex.ts), so a terminated
+// waiting thread is skipped the same way (without the native addon, only whole processes are).
 import { AbortError } from "../abort.js";
 import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
 import { waiter } from "../native/wait.js";
@@ -19,6 +19,7 @@ import { kReduce, registerHandleType, type Reduced, type Transport } from "../tr
 import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
 import { isInternalLock, kOwned, kReleaseAll, kRestore, kRestoreSync, type AcquireOptions, type AcquireSyncOptions, type Guard, type HoldOptions } from "./hold.js";
 import type { Lock } from "./lock.js";
+import { SELF } from "./mutex.js";
 import { RLock } from "./rlock.js";
 
 const NEXT_SEQ = 0;
@@ -30,7 +31,7 @@ const SLOTS = 1023; // 16 KiB with the header
 const FREE = 0;
 const ASLEEP = 1;
 const NOTIFIED = 2;
-const me = process.pid;
+const me = SELF; // see mutex.ts: the thread id, so dead threads are seen too
 
 export interface ConditionWaitOptions {
   /** Milliseconds; without it, wait until notified. */

@@ -32,10 +32,10 @@ import {
   type HoldRecord,
   type InternalLock,
 } from "./hold.js";
-import { lockAsync, lockOwner, LockResult, lockSync, tryLock, unlock, WAITERS } from "./mutex.js";
+import { lockAsync, lockOwner, LockResult, lockSync, SELF, tryLock, unlock, WAITERS } from "./mutex.js";
 
 const PID_MASK = WAITERS - 1;
-const me = process.pid & PID_MASK;
+const me = SELF;
 
 /** One non-blocking attempt that also takes the lock over from a dead holder. */
 function tryOnce(words: Int32Array): LockResult {
@@ -242,7 +242,7 @@ export abstract class MutexLock implements Disposable, InternalLock {
 
   toString(): string {
     const owner = lockOwner(this.#words, 0);
-    const state = owner === 0 ? "unlocked" : this.isMine() ? `owned by this thread${this.#recursive ? `, count=${this.#record.count}` : ""}` : `held by pid ${owner}`;
+    const state = owner === 0 ? "unlocked" : this.isMine() ? `owned by this thread${this.#recursive ? `, count=${this.#record.count}` : ""}` : `held by thread ${owner}`;
     return `<${this.kind} ${state}>`;
   }
 }

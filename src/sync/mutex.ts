@@ -10,9 +10,13 @@
 // its parent may be the very thread blocked here, unable to reap it). If the holder is gone, the
 // waiter swaps the dead pid for its own and reports OWNER_DIED: the lock is then held by the
 // caller, and the state it protects may be half-updated.
-// Limits: threads of one process share a pid, so a thread that dies holding a lock is not
-// detected; a dead holder's pid reused by a new process delays recovery until that one exits.
+// The "pid" is really the kernel's thread id (gettid): the pid for a process's main thread, its own
+// id for a worker thread, and /proc/<tid> answers for both, so a worker thread that ends holding a
+// lock (terminate(), a crash) is detected like a dead process. Limits: without the native addon
+// the id is the pid, and threads of one process cannot be told apart; a dead holder's id reused by
+// a new thread or process delays recovery until that one exits.
 import { AbortError } from "../abort.js";
+import { native } from "../native/binding.js";
 import { waiter } from "../native/wait.js";
 import { pidAlive } from "../runtime.js";
 
@@ -29,7 +33,9 @@ export const LockResult = {
 } as const;
 export type LockResult = (typeof LockResult)[keyof typeof LockResult];
 
-const me = process.pid & PID_MASK;
+/** Who this thread is in lock words and owner slots (module state is per thread). */
+export const SELF = (native()?.gettid() ?? process.pid) & PID_MASK;
+const me = SELF;
 
 /** Takes the lock if it is free. Never blocks. */
 export function tryLock(words: Int32Array, index: number): boolean {
