@@ -60,6 +60,11 @@ export const ErrorCodes = {
   WORKER_START: "ERR_WORKER_START",
   POOL_TERMINATED: "ERR_POOL_TERMINATED",
   POOL_RUNNING: "ERR_POOL_RUNNING",
+  /**
+   * Bytes another process wrote (a message, a ring or pool frame, a shared header) do not parse:
+   * the reader refuses them instead of guessing (docs/reliability.md, "Fuzzing").
+   */
+  CORRUPT: "ERR_CORRUPT",
   // Synchronisation and shared values (src/sync, src/shared/value.ts, shared-array.ts).
   /** A BoundedSemaphore released above its start value (or any semaphore above 2^31 - 1). */
   RELEASED_TOO_MANY: "ERR_RELEASED_TOO_MANY",
@@ -186,4 +191,9 @@ export function fromNative(err: unknown): ProcessError {
     return new ArgumentError(message, code, err);
   }
   return new ProcessError(message, { code, cause: err });
+}
+
+/** Bytes from another process that do not parse (code ERR_CORRUPT); `what` says where. */
+export function corruptData(what: string, cause?: unknown): ProcessError {
+  return new ProcessError(`corrupt data from another process: ${what}`, { code: ErrorCodes.CORRUPT, cause });
 }

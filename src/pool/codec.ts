@@ -3,6 +3,7 @@
 // serializer (whose fixed cost, 1.5–3.5 us a call here, would dominate tiny tasks): undefined,
 // null, booleans, numbers, strings, and arrays of numbers (as Int32 or Float64 runs). Anything else
 // goes through serialize.ts (structured clone plus multiproc handles).
+import { corruptData } from "../errors.js";
 import { dumps, loads } from "../transport/serialize.js";
 
 const TAG_UNDEFINED = 0;
@@ -188,6 +189,8 @@ export class FrameWriter {
   }
 }
 
+// Every read is bounds-checked: a frame another process corrupted throws ERR_CORRUPT, never reads
+// past its end or allocates by a length it names.
 export class FrameReader {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
@@ -202,17 +205,29 @@ export class FrameReader {
     return this.#pos >= this.#bytes.length;
   }
 
+  /** Bytes left to read. */
+  get remaining(): number {
+    return this.#bytes.length - this.#pos;
+  }
+
+  #need(n: number): void {
+    if (n > this.#bytes.length - this.#pos) throw corruptData(`a pool frame of ${this.#bytes.length} bytes ends before a field of ${n} bytes at ${this.#pos}`);
+  }
+
   u8(): number {
+    this.#need(1);
     return this.#bytes[this.#pos++]!;
   }
 
   u32(): number {
+    this.#need(4);
     const v = this.#view.getUint32(this.#pos, true);
     this.#pos += 4;
     return v;
   }
 
   f64(): number {
+    this.#need(8);
     const v = this.#view.getFloat64(this.#pos, true);
     this.#pos += 8;
     return v;
@@ -220,9 +235,19 @@ export class FrameReader {
 
   bytes(): Uint8Array {
     const n = this.u32();
+    this.#need(n);
     const out = this.#bytes.subarray(this.#pos, this.#pos + n);
     this.#pos += n;
     return out;
+  }
+
+  /** Skips an array's alignment pad and checks its `n` values of `width` bytes are there. */
+  #arrayStart(n: number, width: number): number {
+    const pad = this.u8();
+    this.#need(pad);
+    this.#pos += pad;
+    this.#need(n * width);
+    return this.#pos;
   }
 
   /** Steps over a tagged value without decoding it and returns its bytes (tag included). */
@@ -231,22 +256,22 @@ export class FrameReader {
     const tag = this.u8();
     switch (tag) {
       case TAG_NUMBER:
+        this.#need(8);
         this.#pos += 8;
         break;
       case TAG_STRING:
-      case TAG_V8: {
-        const n = this.u32();
-        this.#pos += n;
+      case TAG_V8:
+        this.bytes();
         break;
-      }
       case TAG_I32_ARRAY:
       case TAG_F64_ARRAY: {
         const n = this.u32();
-        this.#pos += 1 + this.#bytes[this.#pos]! + n * (tag === TAG_I32_ARRAY ? 4 : 8);
+        const width = tag === TAG_I32_ARRAY ? 4 : 8;
+        this.#pos = this.#arrayStart(n, width) + n * width;
         break;
       }
       default:
-        if (tag > TAG_V8) throw new RangeError(`corrupt pool frame: unknown value tag ${tag}`);
+        if (tag > TAG_V8) throw corruptData(`unknown value tag ${tag} in a pool frame`);
     }
     return this.#bytes.subarray(start, this.#pos);
   }
@@ -271,16 +296,15 @@ export class FrameReader {
       case TAG_F64_ARRAY: {
         const n = this.u32();
         const width = tag === TAG_I32_ARRAY ? 4 : 8;
-        this.#pos += 1 + this.#bytes[this.#pos]!;
-        const start = this.#pos;
-        this.#pos += n * width;
+        const start = this.#arrayStart(n, width);
+        this.#pos = start + n * width;
         return this.#numbers(start, n, width);
       }
       case TAG_V8: {
         return loads(this.bytes());
       }
       default:
-        throw new RangeError(`corrupt pool frame: unknown value tag ${tag}`);
+        throw corruptData(`unknown value tag ${tag} in a pool frame`);
     }
   }
 

@@ -23,6 +23,7 @@
 //     |  ---- [stop] ------------------------>  |  finish what is queued, then exit
 //
 // Parent -> worker frames carry many messages (a batch); worker -> parent frames carry one.
+import { corruptData } from "../errors.js";
 import type { TargetDescriptor } from "../target.js";
 import { ringSize } from "../transport/ring.js";
 import { FrameReader, FrameWriter } from "./codec.js";
@@ -207,9 +208,12 @@ export function encodePayload(value: unknown): Uint8Array {
   return w.copy();
 }
 
+/** The messages of one parent -> worker frame; a frame that does not parse throws ERR_CORRUPT. */
 export function decodeBatch(frame: Uint8Array): ToWorker[] {
   const r = new FrameReader(frame);
   const count = r.u32();
+  // Each message takes at least one byte: a count beyond that is corrupt (and would loop long).
+  if (count > r.remaining) throw corruptData(`a pool frame of ${frame.length} bytes announces ${count} messages`);
   const out: ToWorker[] = [];
   for (let i = 0; i < count; i++) {
     const kind = r.u8();
@@ -224,7 +228,9 @@ export function decodeBatch(frame: Uint8Array): ToWorker[] {
         const id = r.u32();
         const target = r.u32();
         const flags = r.u8();
-        out.push({ kind: "task", id, target, mode: MODES[flags & 0x7f]!, timed: (flags & 0x80) !== 0, payload: r.rawValue() });
+        const mode = MODES[flags & 0x7f];
+        if (mode === undefined) throw corruptData(`unknown task mode ${flags & 0x7f} in a pool frame`);
+        out.push({ kind: "task", id, target, mode, timed: (flags & 0x80) !== 0, payload: r.rawValue() });
         break;
       }
       case K_CANCEL:
@@ -234,7 +240,7 @@ export function decodeBatch(frame: Uint8Array): ToWorker[] {
         out.push({ kind: "stop" });
         break;
       default:
-        throw new RangeError(`corrupt pool frame: unknown message kind ${kind}`);
+        throw corruptData(`unknown message kind ${kind} in a pool frame`);
     }
   }
   return out;
@@ -276,6 +282,7 @@ export function encodeReply(w: FrameWriter, m: FromWorker): Uint8Array {
   return w.view();
 }
 
+/** One worker -> parent message; a frame that does not parse throws ERR_CORRUPT. */
 export function decodeReply(frame: Uint8Array): FromWorker {
   const r = new FrameReader(frame);
   const kind = r.u8();
@@ -301,6 +308,6 @@ export function decodeReply(frame: Uint8Array): FromWorker {
     case K_SKIPPED:
       return { kind: "skipped", id: r.u32() };
     default:
-      throw new RangeError(`corrupt pool frame: unknown reply kind ${kind}`);
+      throw corruptData(`unknown reply kind ${kind} in a pool frame`);
   }
 }

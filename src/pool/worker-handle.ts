@@ -1,6 +1,7 @@
 // The parent's side of one pool worker: the Process running worker.ts, the segment with its two
 // rings, the tasks it holds (in the order sent), and what happened when it died.
 import type { StartMethod } from "../backends/backend.js";
+import { corruptData } from "../errors.js";
 import { Process } from "../process.js";
 import { createSegment, unlinkSegment, type Segment } from "../shared/segment.js";
 import { SharedMemory } from "../shared/shared-memory.js";
@@ -93,6 +94,7 @@ export class WorkerHandle implements WorkerIdentity {
   readonly #queue: Uint8Array[] = [];
   #answered = 0;
   #startError: unknown = undefined;
+  #broken = false;
 
   constructor(options: HandleOptions) {
     this.name = options.name;
@@ -199,15 +201,39 @@ export class WorkerHandle implements WorkerIdentity {
       }
       this.#onFrame(frame);
       this.#drain();
+      if (this.#broken) return;
       this.#events.drained(this);
     }
   }
 
   #drain(): void {
-    for (let f = this.#reader.tryRecv(); f !== undefined; f = this.#reader.tryRecv()) this.#onFrame(f);
+    if (this.#broken) return;
+    try {
+      for (let f = this.#reader.tryRecv(); f !== undefined && !this.#broken; f = this.#reader.tryRecv()) this.#onFrame(f);
+    } catch {
+      this.#breakDown(); // the ring itself is corrupt
+    }
+  }
+
+  /**
+   * A worker whose replies do not parse (its segment corrupted by someone) cannot be trusted with
+   * more tasks: it is killed, and its exit sorts out its tasks (WorkerLostError or sent again).
+   */
+  #breakDown(): void {
+    this.#broken = true;
+    this.kill();
   }
 
   #onFrame(frame: Uint8Array): void {
+    if (this.#broken) return;
+    try {
+      this.#handleReply(frame);
+    } catch {
+      this.#breakDown();
+    }
+  }
+
+  #handleReply(frame: Uint8Array): void {
     const m = decodeReply(frame);
     switch (m.kind) {
       case "ready":
@@ -224,9 +250,11 @@ export class WorkerHandle implements WorkerIdentity {
         return;
       }
       default: {
-        const unit = this.inflight.shift();
+        // Checked before the task leaves `inflight`, so a worker killed for it still accounts for it.
+        const next = this.inflight.peek();
+        if (next === undefined || next.id !== m.id) throw corruptData(`${this.name} answered task ${m.id}, expected ${next?.id}`);
+        const unit = this.inflight.shift()!;
         this.#answered++;
-        if (unit === undefined || unit.id !== m.id) throw new Error(`pool protocol: ${this.name} answered task ${m.id}, expected ${unit?.id}`);
         this.#events.reply(this, unit, m);
       }
     }

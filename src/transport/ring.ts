@@ -23,7 +23,7 @@
 // Crash safety: a writer that dies mid-frame never published it (TAIL moves after the bytes are
 // in place); a reader that dies mid-read never consumed it (HEAD moves after the copy).
 import { AbortError } from "../abort.js";
-import { EOFError, ErrorCodes, ProcessError, TimeoutError } from "../errors.js";
+import { corruptData, EOFError, ErrorCodes, ProcessError, TimeoutError } from "../errors.js";
 import { Spinner } from "../native/spin.js";
 import { waiter } from "../native/wait.js";
 import { attachSegment, createSegmentFrom, unlinkSegment } from "../shared/segment.js";
@@ -85,6 +85,10 @@ class RingBase {
   constructor(buffer: SharedArrayBuffer, offset: number, protected readonly peerGone: PeerGone = noPeerCheck) {
     this.words = new Int32Array(buffer, offset, RING_HEADER_BYTES / 4);
     this.capacity = this.words[CAPACITY]!;
+    const c = this.capacity;
+    if (c < 64 || (c & (c - 1)) !== 0 || offset + RING_HEADER_BYTES + c > buffer.byteLength) {
+      throw corruptData(`ring header: capacity ${c} is not a power of two >= 64 that fits the segment`);
+    }
     this.mask = this.capacity - 1;
     this.data = new Uint8Array(buffer, offset + RING_HEADER_BYTES, this.capacity);
     this.data32 = new Int32Array(buffer, offset + RING_HEADER_BYTES, this.capacity / 4);
@@ -286,6 +290,7 @@ export class RingWriter extends RingBase {
 export class RingReader extends RingBase {
   #head: number;
   #parts: Uint8Array[] = [];
+  #partsBytes = 0;
 
   constructor(buffer: SharedArrayBuffer, offset: number, peerGone?: PeerGone) {
     super(buffer, offset, peerGone);
@@ -312,13 +317,30 @@ export class RingReader extends RingBase {
     if (this.closedFlags() & READER_CLOSED) throw new ProcessError("this end is closed", { code: ErrorCodes.CLOSED });
   }
 
-  /** Takes one whole message if one is complete, else undefined. */
+  /**
+   * Takes one whole message if one is complete, else undefined. A frame no writer of ours could
+   * have written (a length past what is published, a fragment too large, ...) throws ERR_CORRUPT
+   * after dropping everything published so far, so the next message written is read normally.
+   */
   tryRecv(): Uint8Array | undefined {
     this.#sync();
-    while (Atomics.load(this.words, TAIL) !== this.#head) {
+    for (;;) {
+      const tail = Atomics.load(this.words, TAIL);
+      if (tail === this.#head) return undefined;
+      const published = (tail - this.#head) >>> 0;
+      if (published > this.capacity || ((this.#head | published) & 3) !== 0) {
+        return this.#corrupt(`${published} bytes published from position ${this.#head >>> 0}`);
+      }
       const pos = this.#head & this.mask;
       const header = this.data32[pos >> 2]!;
       const length = header & LENGTH_MASK;
+      const limit = header & OUT_OF_LINE ? MAX_NAME : this.capacity / 2 - 4;
+      if (header < 0 || length > limit || 4 + align4(length) > published || ((header & OUT_OF_LINE) !== 0 && (header & MORE) !== 0)) {
+        return this.#corrupt(`frame header 0x${(header >>> 0).toString(16)} with ${published} bytes published`);
+      }
+      if ((header & MORE) !== 0 && this.#partsBytes + length >= LARGE_MESSAGE) {
+        return this.#corrupt(`fragments add up to more than ${LARGE_MESSAGE} bytes (such messages go out of line)`);
+      }
       const start = (pos + 4) & this.mask;
       const out = new Uint8Array(length);
       const first = Math.min(length, this.capacity - start);
@@ -327,18 +349,33 @@ export class RingReader extends RingBase {
       this.#head = (this.#head + 4 + align4(length)) | 0;
       Atomics.store(this.words, HEAD, this.#head);
       if (Atomics.load(this.words, WSLEEP) !== 0) this.ring(WSEQ);
-      if (header & OUT_OF_LINE) return adoptLarge(out);
+      if (header & OUT_OF_LINE) {
+        const ref = largeRef(out);
+        if (ref === undefined || this.#parts.length > 0) return this.#corrupt(`an out-of-line message named ${JSON.stringify(Buffer.from(out).toString("latin1", 0, 80))}`);
+        return adoptLarge(ref);
+      }
       if (header & MORE) {
         this.#parts.push(out);
+        this.#partsBytes += length;
         continue;
       }
       if (this.#parts.length === 0) return out;
       this.#parts.push(out);
       const whole = Buffer.concat(this.#parts);
       this.#parts = [];
+      this.#partsBytes = 0;
       return new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength);
     }
-    return undefined;
+  }
+
+  /** Drops everything published (and any fragments held) and throws ERR_CORRUPT. */
+  #corrupt(what: string): never {
+    this.#parts = [];
+    this.#partsBytes = 0;
+    this.#head = Atomics.load(this.words, TAIL);
+    Atomics.store(this.words, HEAD, this.#head);
+    this.ring(WSEQ);
+    throw corruptData(`pipe ring: ${what}; the unread bytes were dropped`);
   }
 
   /** Waits up to `timeout` ms (0 = just look) for a message or EOF; true if recv won't block. */
@@ -401,10 +438,24 @@ function eof(): EOFError {
   return new EOFError("the writing end is closed or its process died");
 }
 
+// Names of out-of-line messages as createSegmentFrom draws them ("/" + tag + "mp_" + 16 hex digits):
+// the reader unlinks what it adopts, so a corrupt frame must not make it unlink any other name.
+const LARGE_NAME = /^\/[^/\0\n]{0,200}mp_[0-9a-f]{16}$/;
+const MAX_NAME = 256;
+
+/** The segment name and length an out-of-line frame carries, or undefined if it is not one. */
+function largeRef(bytes: Uint8Array): { name: string; length: number } | undefined {
+  const parts = new TextDecoder().decode(bytes).split("\n");
+  const name = parts[0] ?? "";
+  const length = Number(parts[1]);
+  if (parts.length !== 2 || !LARGE_NAME.test(name) || !Number.isSafeInteger(length) || length < LARGE_MESSAGE) return undefined;
+  return { name, length };
+}
+
 /** Maps an out-of-line message and removes its name: the bytes are ours, with no copy. */
-function adoptLarge(ref: Uint8Array): Uint8Array {
-  const [name, length] = new TextDecoder().decode(ref).split("\n") as [string, string];
+function adoptLarge({ name, length }: { name: string; length: number }): Uint8Array {
   const segment = attachSegment(name);
+  if (length > segment.size) throw corruptData(`pipe ring: an out-of-line message of ${length} bytes in a segment of ${segment.size}`);
   unlinkSegment(name);
-  return new Uint8Array(segment.buffer, 0, Number(length));
+  return new Uint8Array(segment.buffer, 0, length);
 }

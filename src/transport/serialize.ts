@@ -2,7 +2,7 @@
 // handles to rebuild), then V8's structured-clone serialization (node:v8), which carries Map, Set,
 // Date, RegExp, BigInt, typed arrays and Buffers.
 import { DefaultDeserializer, DefaultSerializer } from "node:v8";
-import { ArgumentError, ErrorCodes } from "../errors.js";
+import { ArgumentError, corruptData, ErrorCodes, ProcessError } from "../errors.js";
 import { loadHandleTypes, reduce, revive } from "./handles.js";
 
 export function unsendable(err: unknown): ArgumentError {
@@ -99,7 +99,12 @@ const f64 = new Float64Array(1);
 const f64bytes = new Uint8Array(f64.buffer);
 const utf8 = new TextDecoder();
 
+// Bytes each primitive needs (flag, tag, value); a shorter message is corrupt.
+const PRIMITIVE_BYTES = [2, 2, 2, 2, 6, 10, 2];
+
 function loadsPrimitive(bytes: Uint8Array): unknown {
+  const need = PRIMITIVE_BYTES[bytes[1] ?? 255];
+  if (need !== undefined && bytes.length < need) throw corruptData(`a ${bytes.length}-byte message is too short for its primitive tag ${bytes[1]}`);
   switch (bytes[1]) {
     case P_UNDEFINED:
       return undefined;
@@ -117,45 +122,90 @@ function loadsPrimitive(bytes: Uint8Array): unknown {
     case P_STRING:
       return utf8.decode(bytes.subarray(2));
     default:
-      throw new ArgumentError(`unknown primitive tag ${bytes[1]} in a message`, ErrorCodes.UNSERIALIZABLE);
+      throw corruptData(`unknown primitive tag ${bytes[1]} in a message`);
   }
 }
 
 function open(bytes: Uint8Array): { deserializer: DefaultDeserializer; types: string[] | undefined } {
+  const flag = bytes[0];
+  if (flag !== 0 && flag !== 1) throw corruptData(bytes.length === 0 ? "an empty message" : `unknown message flag ${flag}`);
   const deserializer = new DefaultDeserializer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  const flag = deserializer.readRawBytes(1)[0];
   let types: string[] | undefined;
-  if (flag === 1) {
-    const length = deserializer.readRawBytes(2).readUInt16LE(0);
-    types = JSON.parse(deserializer.readRawBytes(length).toString()) as string[];
+  try {
+    deserializer.readRawBytes(1);
+    if (flag === 1) {
+      const length = deserializer.readRawBytes(2).readUInt16LE(0);
+      types = parseTypes(deserializer.readRawBytes(length));
+    }
+    deserializer.readHeader();
+  } catch (err) {
+    throw err instanceof ProcessError ? err : corruptData("the message's header does not parse", err);
   }
-  deserializer.readHeader();
   return { deserializer, types };
 }
 
-/** The handle types a dumps() payload names (for loadHandleTypes before a synchronous loads). */
-export function handleTypesOf(bytes: Uint8Array): string[] {
-  if (bytes[0] !== 1) return [];
-  const length = bytes[1]! | (bytes[2]! << 8);
-  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 3, length).toString()) as string[];
+function parseTypes(json: Buffer): string[] {
+  let types: unknown;
+  try {
+    types = JSON.parse(json.toString());
+  } catch (err) {
+    throw corruptData("the list of handle types is not JSON", err);
+  }
+  if (!Array.isArray(types) || !types.every((t) => typeof t === "string")) throw corruptData("the list of handle types is not a list of names");
+  return types;
 }
 
-/** The inverse of dumps, for synchronous receivers (handle types must already be loaded). */
+/** V8's reader throws plain Errors on bad bytes. */
+function readValue(deserializer: DefaultDeserializer): unknown {
+  try {
+    return deserializer.readValue() as unknown;
+  } catch (err) {
+    throw corruptData("the message's body does not parse", err);
+  }
+}
+
+/** A reviver may trip on a malformed handle: that is corrupt data too, unless it said why itself. */
+function reviveChecked(value: unknown): unknown {
+  try {
+    return revive(value);
+  } catch (err) {
+    throw err instanceof ProcessError ? err : corruptData("a multiproc object in the message is malformed", err);
+  }
+}
+
+/**
+ * The handle types a dumps() payload names (for loadHandleTypes before a synchronous loads). A
+ * corrupt list gives [] here; loads() then reports it.
+ */
+export function handleTypesOf(bytes: Uint8Array): string[] {
+  if (bytes[0] !== 1 || bytes.length < 3) return [];
+  const length = bytes[1]! | (bytes[2]! << 8);
+  try {
+    return parseTypes(Buffer.from(bytes.buffer, bytes.byteOffset + 3, Math.min(length, bytes.length - 3)));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The inverse of dumps, for synchronous receivers (handle types must already be loaded). Bytes
+ * that do not parse throw ERR_CORRUPT.
+ */
 export function loads(bytes: Uint8Array): unknown {
   if (bytes[0] === FLAG_PRIMITIVE) return loadsPrimitive(bytes);
   const { deserializer, types } = open(bytes);
-  const value: unknown = deserializer.readValue();
-  return types !== undefined ? revive(value) : value;
+  const value = readValue(deserializer);
+  return types !== undefined ? reviveChecked(value) : value;
 }
 
 /** The inverse of dumps for async receivers: first loads the modules of lazy handle types. */
 export async function loadsAsync(bytes: Uint8Array): Promise<unknown> {
   if (bytes[0] === FLAG_PRIMITIVE) return loadsPrimitive(bytes);
   const { deserializer, types } = open(bytes);
-  const value: unknown = deserializer.readValue();
+  const value = readValue(deserializer);
   if (types === undefined) return value;
   await loadHandleTypes(types);
-  return revive(value);
+  return reviveChecked(value);
 }
 
 /** For postMessage to a worker thread: handles reduced for the thread transport (SABs shared). */
