@@ -1,8 +1,11 @@
 // What every chaos scenario shares: a seeded random source (the seed is printed, so a run can be
 // replayed), deadlines on every wait (a hang is counted, never waited out), the figures a
 // scenario reports, and looks at /proc and /dev/shm for what a run left behind.
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { pidAlive } from "#internal/runtime.js";
+import { dumps } from "#internal/transport/serialize.js";
 
 /** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
 export class Rng {
@@ -158,4 +161,31 @@ export function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === "string") return code;
   return `uncoded ${(err as Error | null)?.name ?? typeof err}: ${(err as Error | null)?.message ?? String(err)}`;
+}
+
+/** A running victim program (chaos/fixtures/victim.ts). */
+export interface Victim {
+  readonly pid: number;
+  /** SIGKILLs it and resolves when it is gone (true if the kill ended it, false if it had ended). */
+  kill(): Promise<boolean>;
+  /** Resolves with its exit code or signal name when it ends on its own or is killed. */
+  readonly exited: Promise<string>;
+}
+
+const victimJs = fileURLToPath(new URL("./fixtures/victim.js", import.meta.url));
+
+/** Starts chaos/fixtures/victim.js with `args` (revived there with loads). */
+export function startVictim(args: unknown[]): Victim {
+  const child = spawn(process.execPath, [victimJs, dumps(args).toString("hex")], { stdio: ["ignore", "inherit", "inherit"] });
+  const exited = new Promise<string>((resolve) => child.on("exit", (code, signal) => resolve(signal ?? `code ${code}`)));
+  return {
+    pid: child.pid ?? 0,
+    exited,
+    kill: async () => {
+      const wasRunning = child.exitCode === null && child.signalCode === null;
+      child.kill("SIGKILL");
+      await exited;
+      return wasRunning;
+    },
+  };
 }
