@@ -12,6 +12,8 @@ const CONSUMERS = 3;
 const SPAN = 4096;
 /** No item moving for this long while producers and consumers run is a deadlock. */
 const STALL_MS = 15_000;
+/** Victims killed at once (each lane owns every LANES-th victim). */
+const LANES = 3;
 
 interface Running {
   victim: Victim;
@@ -26,7 +28,7 @@ export async function queueChaos(opts: ScenarioOptions): Promise<ScenarioResult>
   const before = { ...recoveries };
   const maxProducers = target + PRODUCERS;
   const maxConsumers = target + CONSUMERS;
-  // Ledger: [taken, done[maxProducers] (puts that returned), took[maxConsumers], seen[items]].
+  // Ledger: [unused, done[maxProducers] (puts that returned), took[maxConsumers], seen[items]].
   const DONE = 1;
   const TOOK = DONE + maxProducers;
   const SEEN = TOOK + maxConsumers;
@@ -49,21 +51,28 @@ export async function queueChaos(opts: ScenarioOptions): Promise<ScenarioResult>
   const running: Running[] = [];
   for (let i = 0; i < PRODUCERS; i++) running.push(start("produce"));
   for (let i = 0; i < CONSUMERS; i++) running.push(start("consume"));
-  try {
-    while (t.get("faults") < target) {
-      const i = rng.int(0, running.length - 1);
+  const moved = () => {
+    let n = 0;
+    for (let c = 0; c < consumers; c++) n += Atomics.load(w, TOOK + c);
+    return n;
+  };
+  let stop = false;
+  // Killers work in lanes (each owns some victims), so that one victim's start-up does not hold
+  // the others back; a watchdog checks that items keep moving (nobody stuck on a dead holder).
+  const lane = async (first: number) => {
+    while (!stop && t.get("faults") < target) {
+      const mine = running.map((_, i) => i).filter((i) => i % LANES === first);
+      const i = mine[rng.int(0, mine.length - 1)]!;
       const r = running[i]!;
       // Kill it only once it works (not while node boots), at a random moment after that.
-      if (!(await until(() => active(r), STALL_MS))) {
-        // A producer that put its whole range has nothing left to do: replace it, no fault.
-        if (r.role === "produce" || Atomics.load(w, 0) === 0) {
-          t.add("hangs");
-          t.add("stalledVictims");
-          break;
-        }
+      if (!(await until(() => stop || active(r), STALL_MS))) {
+        t.add("hangs");
+        t.add("stalledVictims");
+        stop = true;
+        break;
       }
+      if (stop) break;
       await pause(rng.int(0, 12));
-      const movedBefore = Atomics.load(w, 0);
       if (await r.victim.kill()) {
         t.add("faults");
         t.add(r.role === "produce" ? "producersKilled" : "consumersKilled");
@@ -71,13 +80,24 @@ export async function queueChaos(opts: ScenarioOptions): Promise<ScenarioResult>
         t.add("victimsEndedEarly");
       }
       running[i] = start(r.role);
-      // Every 50 kills: items still move (nobody is stuck on a dead holder's lock).
-      if (t.get("faults") % 50 === 0 && !(await until(() => Atomics.load(w, 0) > movedBefore, STALL_MS))) {
+    }
+  };
+  const watchdog = async () => {
+    while (!stop) {
+      const before = moved();
+      if (!(await until(() => stop || moved() > before, STALL_MS))) {
         t.add("hangs");
-        break;
+        stop = true;
       }
     }
+  };
+  try {
+    const dog = watchdog();
+    await Promise.all(Array.from({ length: LANES }, (_, l) => lane(l)));
+    stop = true;
+    await dog;
   } finally {
+    stop = true;
     await Promise.all(running.map((r) => r.victim.kill()));
   }
 
