@@ -1,17 +1,18 @@
 // Seed 000, "a singleton DataFrame for every process through Manager().Namespace()": the parent
 // puts a table in a manager Namespace and a child prints it. The DataFrame is an Apache Arrow
-// table, which crosses processes as Arrow IPC bytes (tableToIPC / tableFromIPC).
+// table: the manager keeps it in shared memory, and every process on this machine reads it in
+// place (a client on another machine would get Arrow IPC bytes).
 // expect: ^    a  b   c   d$
 // expect: ^0  10  6   7   8$
 // expect: ^2   5  8  10   6$
 // expect: ^end$
-import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
+import { tableFromArrays, type Table } from "apache-arrow";
 import { isMainProcess, Manager, Process, type NamespaceProxy } from "multiproc";
 import { formatTable } from "./arrow-format.js";
 import { scaled, sleep } from "./util.js";
 
 export async function worker(ns: NamespaceProxy): Promise<void> {
-  const df = tableFromIPC(await ns.get<Uint8Array>("df"));
+  const df = await ns.get<Table>("df");
   console.log(formatTable(df));
   await sleep(scaled(1000));
   console.log("end");
@@ -26,7 +27,7 @@ if (isMainProcess()) {
     c: Int32Array.from([7, 12, 10]),
     d: Int32Array.from([8, 14, 6]),
   });
-  await ns.set("df", tableToIPC(df));
+  await ns.set("df", df);
   // Another process:
   const p = new Process({ target: worker, args: [ns] });
   p.start();

@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { tableFromArrays, tableFromIPC, tableToIPC, type Table } from "apache-arrow";
+import { tableFromArrays, type Table } from "apache-arrow";
 import { BaseManager, isMainProcess, Process, SyncManager, type Remote } from "multiproc";
 import { formatTable } from "./arrow-format.js";
 
@@ -30,10 +30,12 @@ gData.set(1, tableFromArrays({
 
 /** The class shared with other processes: its methods run in the server, next to the data. */
 export class DataProxy {
-  /** The table as Arrow IPC bytes (do not keep big data in the proxy's own state). */
-  getData(key: number): Uint8Array | null {
-    const table = gData.get(key);
-    return table === undefined ? null : tableToIPC(table);
+  /**
+   * The table itself: a client on this machine gets a Table that reads the server's shared copy in
+   * place; one on another machine gets its Arrow IPC bytes, rebuilt into a Table.
+   */
+  getData(key: number): Table | null {
+    return gData.get(key) ?? null;
   }
 }
 
@@ -60,8 +62,8 @@ export class DataClient {
 export async function worker(port: number, mode: number, key: number): Promise<void> {
   if (mode === 0) {
     const proxy = await new DataClient(port).proxy(); // get from the proxy
-    const bytes = await proxy.getData(key);
-    console.log(formatTable(tableFromIPC(bytes)));
+    const table = await proxy.getData(key);
+    if (table !== null) console.log(formatTable(table));
   } else {
     const gDummy = new Float64Array(1000).map(() => Math.random()); // local data, for comparison
     void gDummy;

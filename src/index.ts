@@ -1,6 +1,7 @@
 // multiproc: Python's multiprocessing for Node.js. Everything public is exported from here.
 import { availableParallelism } from "node:os";
-import { registerLazyHandleType } from "./transport/handles.js";
+import { registerForeignType, registerLazyHandleType } from "./transport/handles.js";
+import { isArrowTableLike } from "./arrow/table-policy.js";
 
 export * from "./errors.js";
 export { AbortError } from "./abort.js";
@@ -15,6 +16,10 @@ export { ShareableList, type ShareableItem, type ShareableListOptions } from "./
 // SharedTable (multiproc/arrow) needs apache-arrow, which is slow to load: its module is imported
 // only when a SharedTable arrives in a process that has not loaded it yet.
 registerLazyHandleType("SharedTable", () => import("./arrow/shared-table.js"));
+// apache-arrow Tables themselves travel too (as IPC bytes over sockets, through shared memory on
+// this machine); the same module reduces them once loaded.
+registerLazyHandleType("ArrowTable", () => import("./arrow/shared-table.js"));
+registerForeignType("ArrowTable", isArrowTableLike, () => import("./arrow/shared-table.js"));
 export { Listener, Client, type Address, type AuthKey, type ConnectionOptions, type ListenerOptions } from "./connection/listener.js";
 export { SocketConnection } from "./connection/socket-connection.js";
 export { wait, type Pollable } from "./connection/wait.js";

@@ -77,6 +77,21 @@ describe("SharedTable in one process", () => {
     received.release();
   });
 
+  test("a plain Table travels through a segment on this machine, and as IPC bytes over a socket", async () => {
+    const before = mine();
+    const table = tableFromArrays({ x: new Float64Array([1.5, 2.5]), s: ["a", null] });
+    const frame = dumps(table);
+    assert.equal(mine(), before + 1, "the message names a segment that holds the table");
+    const received = (await loadsAsync(frame)) as Table;
+    assert.ok(received instanceof Table);
+    assert.ok((received.getChild("x")!.data[0]!.values as Float64Array).buffer instanceof SharedArrayBuffer);
+    assert.deepEqual([...received.getChild("s")!], ["a", null]);
+    assert.equal(mine(), before, "the receiver's Table keeps the memory mapped; the name is gone");
+    const copy = (await loadsAsync(dumps(table, "socket"))) as Table;
+    assert.deepEqual([...copy.getChild("x")!], [1.5, 2.5]);
+    assert.equal(mine(), before);
+  });
+
   test("bad input is refused with a code", () => {
     assert.throws(() => SharedTable.from({} as never), { code: ErrorCodes.INVALID_ARG_TYPE });
   });

@@ -15,8 +15,9 @@
 import { Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
 import { createSegment, segmentFromHandle, segmentHandle, unlinkSegment, type Segment, type SegmentHandle } from "../shared/segment.js";
-import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
+import { kReduce, registerHandleType, setForeignReducer, type Reduced, type Transport } from "../transport/handles.js";
 import { describe } from "../validate.js";
+import { setPins, tablePolicy } from "./table-policy.js";
 
 const HEADER = 64;
 const HOLDERS = 0;
@@ -74,13 +75,7 @@ export class SharedTable implements Disposable {
     if (!(table instanceof Table)) {
       throw new ArgumentError(`table must be an apache-arrow Table, got ${describe(table)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
-    let ipc: Uint8Array;
-    try {
-      ipc = tableToIPC(table, "stream");
-    } catch (err) {
-      throw new ArgumentError(`this table cannot be written in Arrow's IPC format (${(err as Error).message})`, "ERR_UNSUPPORTED_TABLE", err);
-    }
-    return SharedTable.#fromIpc(ipc);
+    return SharedTable.#fromIpc(ipcOf(table));
   }
 
   /** The Arrow table, reading the shared bytes in place (built on first use). */
@@ -155,4 +150,82 @@ export class SharedTable implements Disposable {
   }
 }
 
+function ipcOf(table: Table): Uint8Array {
+  try {
+    return tableToIPC(table, "stream");
+  } catch (err) {
+    throw new ArgumentError(`this table cannot be written in Arrow's IPC format (${(err as Error).message})`, "ERR_UNSUPPORTED_TABLE", err);
+  }
+}
+
 registerHandleType("SharedTable", (state) => SharedTable.fromHandle(state as SharedTableState));
+
+// ---- plain apache-arrow Tables in messages (handle type "ArrowTable") ----
+// Over a socket a Table travels as its IPC bytes (the receiver's Table reads its own copy). On this
+// machine it travels as a SharedTable's segment: the receiver's Table reads the shared bytes in
+// place. The segment is made at each send, or once per Table while it is pinned (table-policy.ts).
+
+const pinned = new WeakMap<Table, SharedTable>();
+const pinnedRefs = new Set<WeakRef<Table>>();
+
+function keep(table: Table, shared: SharedTable): void {
+  for (const ref of pinnedRefs) if (ref.deref() === undefined) pinnedRefs.delete(ref);
+  pinned.set(table, shared);
+  pinnedRefs.add(new WeakRef(table));
+}
+
+function unpin(table: Table): void {
+  const shared = pinned.get(table);
+  if (shared === undefined) return;
+  pinned.delete(table);
+  shared.release();
+}
+
+setPins({
+  drop(value) {
+    if (value instanceof Table) unpin(value);
+    else if (value instanceof SharedTable) value.release();
+  },
+  unpinAll() {
+    for (const ref of pinnedRefs) {
+      const table = ref.deref();
+      if (table !== undefined) unpin(table);
+    }
+    pinnedRefs.clear();
+  },
+});
+
+function reduceTable(value: object, transport: Transport): Reduced {
+  if (!(value instanceof Table)) {
+    throw new ArgumentError("this Table comes from another copy of apache-arrow than the one multiproc loads; it cannot be sent", ErrorCodes.UNSERIALIZABLE);
+  }
+  let kept = pinned.get(value);
+  if (kept?.released === true) {
+    pinned.delete(value);
+    kept = undefined;
+  }
+  if (transport === "socket") return { type: "ArrowTable", state: kept === undefined ? { ipc: ipcOf(value) } : kept[kReduce]("socket").state };
+  if (kept === undefined && tablePolicy.pin) {
+    kept = SharedTable.from(value);
+    keep(value, kept);
+  }
+  if (kept !== undefined) return { type: "ArrowTable", state: kept[kReduce](transport).state };
+  // A segment for this message only: the hand-over's reference outlives ours.
+  const once = SharedTable.from(value);
+  const state = once[kReduce](transport).state;
+  once.release();
+  return { type: "ArrowTable", state };
+}
+
+setForeignReducer("ArrowTable", (value) => value instanceof Table, reduceTable);
+
+registerHandleType("ArrowTable", (raw) => {
+  const state = raw as SharedTableState;
+  if ("ipc" in state) return tableFromIPC(state.ipc);
+  const shared = SharedTable.fromHandle(state);
+  const table = shared.table;
+  // The Table keeps the memory mapped; the segment's name is needed only to hand it on.
+  if (tablePolicy.retain) keep(table, shared);
+  else shared.release();
+  return table;
+});

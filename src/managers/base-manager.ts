@@ -47,6 +47,11 @@ export interface ManagerOptions {
   handshakeTimeout?: number;
   /** Largest request the server accepts, in bytes (default 1 GiB). */
   maxMessageSize?: number;
+  /**
+   * Whether this client may exchange shared-memory segments with a server on this machine
+   * (default true): Arrow tables and big typed arrays then travel without copies through the socket.
+   */
+  sharedMemory?: boolean;
 }
 
 export interface StartOptions {
@@ -145,6 +150,9 @@ export class BaseManager implements AsyncDisposable {
     this.#authkey = toAuthKey(opts.authkey);
     if (opts.maxMessageSize !== undefined) checkInteger(opts.maxMessageSize, "maxMessageSize", 1);
     checkTimeout(opts.handshakeTimeout, "handshakeTimeout");
+    if (opts.sharedMemory !== undefined && typeof opts.sharedMemory !== "boolean") {
+      throw new ArgumentError(`sharedMemory must be a boolean, got ${describe(opts.sharedMemory)}`, ErrorCodes.INVALID_ARG_TYPE);
+    }
     this.#options = opts;
     this.#address = this.#requested;
   }

@@ -39,3 +39,10 @@ export const kServerStopped = Symbol("multiproc.managers.serverStopped");
 export interface ServerStopAware {
   [kServerStopped](): void;
 }
+
+/** Implemented by objects with something to give back when no reference to them is left (tables). */
+export const kFreed = Symbol("multiproc.managers.freed");
+
+export interface FreeAware {
+  [kFreed](): void;
+}

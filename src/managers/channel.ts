@@ -7,8 +7,9 @@ import { handshake } from "../connection/auth.js";
 import { addressKey, connectSocket, type Address } from "../connection/listener.js";
 import { kListen, kRef, kWriteFrame, SocketConnection } from "../connection/socket-connection.js";
 import { BrokenBarrierError, Empty, EOFError, ErrorCodes, Full, ProcessError, RemoteError, TimeoutError } from "../errors.js";
-import { loadHandleTypes } from "../transport/handles.js";
-import { dumps, handleTypesOf, loads } from "../transport/serialize.js";
+import { loadHandleTypes, ModuleNeeded } from "../transport/handles.js";
+import { dumps, dumpsAsync, handleTypesOf, loads } from "../transport/serialize.js";
+import { shmIdentity } from "./locality.js";
 import { PROTOCOL_VERSION, type Request, type Response } from "./messages.js";
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
@@ -22,6 +23,8 @@ interface Pending {
 export interface ChannelOptions {
   handshakeTimeout?: number;
   allowLegacyAuth?: boolean;
+  /** false: never exchange segments with the server, even on this machine (default true). */
+  sharedMemory?: boolean;
 }
 
 const channels = new Map<string, Channel>();
@@ -61,6 +64,10 @@ export class Channel {
   #closed = false;
   #decoding: Promise<void> = Promise.resolve();
   #asyncDecodes = 0;
+  /** "bytes" once the server said it shares our /dev/shm: big data travels through segments. */
+  #transport: "bytes" | "socket" = "socket";
+  /** Requests waiting for a module to encode them (an apache-arrow Table), so later ones wait too. */
+  #encoding: Promise<void> | undefined;
 
   private constructor(address: Address, authkey: Buffer, key: string, options: ChannelOptions) {
     this.address = address;
@@ -71,7 +78,8 @@ export class Channel {
 
   /** The channel of this process for `address` and `authkey` (made on first use). */
   static for(address: Address, authkey: Buffer, options: ChannelOptions = {}): Channel {
-    const key = `${addressKey(address)}\0${authkey.toString("hex")}`;
+    // A client that asked for no shared memory gets a connection of its own.
+    const key = `${addressKey(address)}\0${authkey.toString("hex")}${options.sharedMemory === false ? "\0copies" : ""}`;
     let channel = channels.get(key);
     if (channel === undefined) {
       channel = new Channel(address, authkey, key, options);
@@ -83,8 +91,12 @@ export class Channel {
   #connect(): void {
     if (this.#conn !== undefined || this.#connecting !== undefined) return;
     const hello = this.#nextId++;
-    this.#pending.set(hello, { resolve: () => undefined, reject: () => undefined });
-    this.#queue.unshift(dumps({ kind: "hello", id: hello, version: PROTOCOL_VERSION }, "socket"));
+    const onHello = (r: Response) => {
+      if (r.kind === "ok" && (r.value as { local?: unknown } | null)?.local === true) this.#transport = "bytes";
+    };
+    this.#pending.set(hello, { resolve: onHello, reject: () => undefined });
+    const shm = this.#options.sharedMemory === false ? undefined : shmIdentity();
+    this.#queue.unshift(dumps({ kind: "hello", id: hello, version: PROTOCOL_VERSION, ...(shm === undefined ? {} : { shm }) }, "socket"));
     this.#connecting = (async () => {
       const socket = await connectSocket(this.address);
       const conn = new SocketConnection(socket);
@@ -118,6 +130,7 @@ export class Channel {
     if (channels.get(this.#key) === this) channels.delete(this.#key);
     this.#conn = undefined;
     this.#queue = [];
+    this.#transport = "socket";
     const failure =
       err instanceof ProcessError && err.code !== ErrorCodes.EOF
         ? err
@@ -179,23 +192,46 @@ export class Channel {
   request(body: CallRequestBody): Promise<Response> {
     if (this.#closed) return Promise.reject(new EOFError("the manager connection is closed"));
     const id = this.#nextId++;
-    let frame: Buffer;
-    try {
-      frame = dumps({ ...body, id }, "socket");
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    const message = { ...body, id };
+    let frame: Buffer | undefined;
+    if (this.#encoding === undefined) {
+      try {
+        frame = dumps(message, this.#transport);
+      } catch (err) {
+        if (!(err instanceof ModuleNeeded)) return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
     }
     return new Promise<Response>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#updateRef();
-      this.#send(frame);
+      if (frame !== undefined) {
+        this.#send(frame);
+        return;
+      }
+      // Encode once the module it needs is loaded; requests made meanwhile keep their order.
+      const encoding = (this.#encoding ?? Promise.resolve())
+        .then(() => dumpsAsync(message, this.#transport))
+        .then(
+          (f) => this.#send(f),
+          (err: unknown) => {
+            this.#pending.delete(id);
+            this.#updateRef();
+            reject(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      this.#encoding = encoding;
+      void encoding.then(() => {
+        if (this.#encoding === encoding) this.#encoding = undefined;
+      });
     });
   }
 
   /** Sends a message that has no answer (incref, decref). Dropped if the channel is gone. */
   notify(message: { kind: "incref"; oid: number } | { kind: "decref"; oid: number; count: number }): void {
     if (this.#closed) return;
-    this.#send(dumps(message, "socket"));
+    const frame = dumps(message, "socket");
+    if (this.#encoding === undefined) this.#send(frame);
+    else void this.#encoding.then(() => this.#send(frame));
   }
 
   /** Closes the connection (pending calls reject with EOFError). */

@@ -20,8 +20,12 @@ export interface Token {
 
 // ---- requests (client -> server) ----
 
-/** First message on a connection: the protocol version; answered by `ok` with the server id. */
-export interface HelloRequest { kind: "hello"; id: number; version: number }
+/**
+ * First message on a connection: the protocol version and, from a client that can map this
+ * machine's segments, the identity of its /dev/shm (locality.ts); answered by `ok` with
+ * `{ sid, version, local }`. A local connection carries values with the "bytes" transport.
+ */
+export interface HelloRequest { kind: "hello"; id: number; version: number; shm?: string }
 /** Make a new object of a registered type; answered by `proxy`. */
 export interface CreateRequest { kind: "create"; id: number; typeid: string; args: unknown[] }
 /** Call an exposed method; answered by `ok`, `proxy` (methodToTypeid) or `error`. */
@@ -61,6 +65,8 @@ export function isRequest(value: unknown): value is Request {
       return typeof m.id === "number" && typeof m.typeid === "string" && Array.isArray(m.args);
     case "call":
       return typeof m.id === "number" && typeof m.oid === "number" && typeof m.method === "string" && Array.isArray(m.args);
+    case "hello":
+      return typeof m.id === "number" && (m.shm === undefined || typeof m.shm === "string");
     default:
       return typeof m.id === "number";
   }

@@ -7,10 +7,12 @@ import { randomBytes } from "node:crypto";
 import { kOnConnection, Listener, type Address } from "../connection/listener.js";
 import { kListen, kWriteFrame, type SocketConnection } from "../connection/socket-connection.js";
 import { ErrorCodes, ProcessError, StateError } from "../errors.js";
-import { kReduce, loadHandleTypes, type Reduced } from "../transport/handles.js";
+import { unpinAllTables, tablePolicy } from "../arrow/table-policy.js";
+import { kReduce, loadHandleTypes, ModuleNeeded, type Reduced, type Transport } from "../transport/handles.js";
 import { dumps, handleTypesOf, loads } from "../transport/serialize.js";
-import { kCallerGone, kServerStopped, runAs, type CallContext, type CallerAware, type ServerStopAware } from "./call-context.js";
+import { kCallerGone, kFreed, kServerStopped, runAs, type CallContext, type CallerAware, type FreeAware, type ServerStopAware } from "./call-context.js";
 import { localServers, type LocalServer } from "./local-servers.js";
+import { shmIdentity } from "./locality.js";
 import { isRequest, PROTOCOL_VERSION, type Request, type Response, type Token } from "./messages.js";
 import type { ProxyState } from "./proxy.js";
 
@@ -49,6 +51,8 @@ interface ServerConn {
   ctx: CallContext;
   asyncDecodes: number;
   decoding: Promise<void>;
+  /** "bytes" once the client showed it shares our /dev/shm (hello): segments instead of copies. */
+  transport: Extract<Transport, "bytes" | "socket">;
 }
 
 const DEFAULT_MAX_MESSAGE = 1 << 30;
@@ -177,6 +181,7 @@ export class Server implements LocalServer {
       if (typeof obj === "object" && obj !== null && typeof obj[kServerStopped] === "function") obj[kServerStopped]();
     }
     this.#objects.clear();
+    unpinAllTables();
     this.#resolveDone();
   }
 
@@ -231,7 +236,10 @@ export class Server implements LocalServer {
     const entry = this.#objects.get(oid);
     if (entry === undefined) return;
     entry.refs -= count;
-    if (entry.refs <= 0) this.#objects.delete(oid);
+    if (entry.refs > 0) return;
+    this.#objects.delete(oid);
+    const obj = entry.obj as Partial<FreeAware> | null;
+    if (typeof obj === "object" && obj !== null && typeof obj[kFreed] === "function") obj[kFreed]();
   }
 
   // ---- connections ----
@@ -243,7 +251,7 @@ export class Server implements LocalServer {
     }
     const abort = new AbortController();
     const id = this.#nextConn++;
-    const sc: ServerConn = { id, conn, refs: new Map(), abort, ctx: { conn: id, signal: abort.signal }, asyncDecodes: 0, decoding: Promise.resolve() };
+    const sc: ServerConn = { id, conn, refs: new Map(), abort, ctx: { conn: id, signal: abort.signal }, asyncDecodes: 0, decoding: Promise.resolve(), transport: "socket" };
     this.#conns.add(sc);
     conn[kListen]((frame) => this.#onFrame(sc, frame), () => this.#closed(sc));
   }
@@ -281,12 +289,16 @@ export class Server implements LocalServer {
 
   #decode(sc: ServerConn, frame: Buffer): void {
     let message: unknown;
+    // Tables that arrive through shared memory keep their segment, so handing them on is free.
+    tablePolicy.retain = true;
     try {
       message = loads(frame);
     } catch {
       // Not our format: a confused or hostile (but authenticated) client.
       this.#drop(sc);
       return;
+    } finally {
+      tablePolicy.retain = false;
     }
     if (!isRequest(message)) {
       this.#drop(sc);
@@ -295,19 +307,36 @@ export class Server implements LocalServer {
     this.#dispatch(sc, message);
   }
 
-  #reply(sc: ServerConn, response: Response): void {
+  #reply(sc: ServerConn, response: Response, loaded = false): void {
     if (!this.#conns.has(sc)) return;
     let frame: Buffer;
-    outgoing = sc;
     try {
-      frame = dumps(response, "socket");
+      frame = this.#encode(sc, response);
     } catch (err) {
+      if (err instanceof ModuleNeeded && !loaded) {
+        // An apache-arrow Table in the reply: load the module that sends it, then reply.
+        err.load().then(
+          () => this.#reply(sc, response, true),
+          (e: unknown) => this.#reply(sc, { kind: "error", id: response.id, error: errorOf(e) }, true),
+        );
+        return;
+      }
       if (response.kind === "error") return;
-      frame = dumps({ kind: "error", id: response.id, error: errorOf(err) } satisfies Response, "socket");
-    } finally {
-      outgoing = undefined;
+      frame = this.#encode(sc, { kind: "error", id: response.id, error: errorOf(err) });
     }
     sc.conn[kWriteFrame](frame);
+  }
+
+  /** A reply's frame: references inside are counted for `sc`; tables stay pinned for local clients. */
+  #encode(sc: ServerConn, response: Response): Buffer {
+    outgoing = sc;
+    tablePolicy.pin = sc.transport === "bytes";
+    try {
+      return dumps(response, sc.transport);
+    } finally {
+      outgoing = undefined;
+      tablePolicy.pin = false;
+    }
   }
 
   #fail(sc: ServerConn, id: number, err: unknown): void {
@@ -322,7 +351,8 @@ export class Server implements LocalServer {
           sc.conn.close();
           return;
         }
-        this.#reply(sc, { kind: "ok", id: m.id, value: { sid: this.sid, version: PROTOCOL_VERSION } });
+        if (m.shm !== undefined && m.shm === shmIdentity()) sc.transport = "bytes";
+        this.#reply(sc, { kind: "ok", id: m.id, value: { sid: this.sid, version: PROTOCOL_VERSION, local: sc.transport === "bytes" } });
         return;
       case "incref": {
         const entry = this.#objects.get(m.oid);

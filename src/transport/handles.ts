@@ -81,6 +81,53 @@ export async function loadHandleTypes(types: Iterable<string>): Promise<void> {
   await Promise.all(pending);
 }
 
+// Foreign types: instances of classes multiproc does not own (an apache-arrow Table) that a module
+// of ours knows how to reduce. `test` recognises them without importing their library; the
+// reducer is set when that module loads. Until then a sync dumps() says which module to import,
+// and dumpsAsync() imports it and tries again.
+interface Foreign {
+  type: string;
+  test: (value: object) => boolean;
+  load: () => Promise<unknown>;
+  reduce?: (value: object, transport: Transport) => Reduced;
+}
+const foreign: Foreign[] = [];
+
+/** Declares a foreign type: `test` spots it, `load` imports the module that calls setForeignReducer. */
+export function registerForeignType(type: string, test: (value: object) => boolean, load: () => Promise<unknown>): void {
+  if (!foreign.some((f) => f.type === type)) foreign.push({ type, test, load });
+}
+
+export function setForeignReducer(type: string, test: (value: object) => boolean, reduce: (value: object, transport: Transport) => Reduced): void {
+  const entry = foreign.find((f) => f.type === type);
+  if (entry === undefined) foreign.push({ type, test, load: () => Promise.resolve(), reduce });
+  else entry.reduce = reduce;
+}
+
+/** Thrown by reduce() when a foreign type's module is not loaded yet (dumpsAsync loads it). */
+export class ModuleNeeded extends ArgumentError {
+  constructor(
+    readonly type: string,
+    readonly load: () => Promise<unknown>,
+  ) {
+    super(`a ${type} can be sent only once multiproc's module for it is loaded (import "multiproc/arrow" first, or send it with an async call)`, ErrorCodes.UNSERIALIZABLE);
+  }
+}
+
+function reduceForeign(value: object, walk: Walk): unknown {
+  for (const f of foreign) {
+    if (!f.test(value)) continue;
+    if (f.reduce === undefined) throw new ModuleNeeded(f.type, f.load);
+    walk.found = true;
+    const reduced = f.reduce(value, walk.transport);
+    walk.types.add(reduced.type);
+    const marker = { [TAG]: reduced.type, state: reduceValue(reduced.state, walk) };
+    walk.seen.set(value, marker);
+    return marker;
+  }
+  return value;
+}
+
 function isReducible(value: object): value is Reducible {
   return typeof (value as Partial<Reducible>)[kReduce] === "function";
 }
@@ -125,7 +172,7 @@ function reduceValue(value: unknown, walk: Walk): unknown {
     walk.seen.set(value, marker);
     return marker;
   }
-  if (!isPlainContainer(value)) return value;
+  if (!isPlainContainer(value)) return foreign.length === 0 ? value : reduceForeign(value, walk);
   // Mark before descending so cycles end; a container is replaced only if a child changed.
   walk.seen.set(value, value);
   let out: unknown = value;

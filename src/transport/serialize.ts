@@ -3,7 +3,7 @@
 // Date, RegExp, BigInt, typed arrays and Buffers.
 import { DefaultDeserializer, DefaultSerializer } from "node:v8";
 import { ArgumentError, corruptData, ErrorCodes, ProcessError } from "../errors.js";
-import { loadHandleTypes, reduce, revive } from "./handles.js";
+import { loadHandleTypes, ModuleNeeded, reduce, revive } from "./handles.js";
 
 export function unsendable(err: unknown): ArgumentError {
   const detail = err instanceof Error ? err.message : String(err);
@@ -43,6 +43,20 @@ export function dumps(value: unknown, transport: "bytes" | "socket" = "bytes"): 
     throw unsendable(err);
   }
   return serializer.releaseBuffer();
+}
+
+/** dumps() for async senders: imports the module a foreign type needs (apache-arrow's Table) first. */
+export async function dumpsAsync(value: unknown, transport: "bytes" | "socket" = "bytes"): Promise<Buffer> {
+  const loaded = new Set<string>();
+  for (;;) {
+    try {
+      return dumps(value, transport);
+    } catch (err) {
+      if (!(err instanceof ModuleNeeded) || loaded.has(err.type)) throw err;
+      loaded.add(err.type);
+      await err.load();
+    }
+  }
 }
 
 const FLAG_PLAIN = Buffer.from([0]);

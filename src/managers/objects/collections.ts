@@ -3,7 +3,9 @@
 // proxies stored inside stay live references (see server.ts, StoredRef).
 import { isDeepStrictEqual } from "node:util";
 import { ArgumentError, ErrorCodes, ProcessError } from "../../errors.js";
+import { dropTable } from "../../arrow/table-policy.js";
 import { describe } from "../../validate.js";
+import { kFreed, type FreeAware } from "../call-context.js";
 
 /** Python's KeyError / ValueError / IndexError, with codes. */
 export function keyError(key: unknown): ProcessError {
@@ -219,8 +221,11 @@ export class ServerList {
   }
 }
 
-/** Python's Namespace: named attributes. */
-export class ServerNamespace {
+/**
+ * Python's Namespace: named attributes. An apache-arrow Table stored here is handed to local
+ * clients from one shared segment, kept until the attribute changes or the Namespace is freed.
+ */
+export class ServerNamespace implements FreeAware {
   readonly #values = new Map<string, unknown>();
 
   constructor(init?: unknown) {
@@ -238,11 +243,18 @@ export class ServerNamespace {
 
   set(name: string, value: unknown): void {
     if (typeof name !== "string") throw new ArgumentError(`attribute names are strings, got ${describe(name)}`, ErrorCodes.INVALID_ARG_TYPE);
+    const old = this.#values.get(name);
     this.#values.set(name, value);
+    if (old !== value) dropTable(old);
   }
 
   delete(name: string): boolean {
+    dropTable(this.#values.get(name));
     return this.#values.delete(name);
+  }
+
+  [kFreed](): void {
+    for (const value of this.#values.values()) dropTable(value);
   }
 
   has(name: string): boolean {
