@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { getContext, SharedMemory, WorkerLostError } from "multiproc";
+import { waiter } from "#internal/native/wait.js";
 import { CONTEXTS } from "./helpers.js";
-import { die, dieAt, dieAt57, double, initFail, sqr } from "./fixtures/pool-targets.js";
+import { die, dieAt, dieAt57, double, initFail, initWaitForGo, sqr } from "./fixtures/pool-targets.js";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -59,3 +60,24 @@ for (const kind of CONTEXTS) {
     });
   });
 }
+
+// Process workers only: a thread worker has no pid of its own to SIGKILL.
+test("workers SIGKILLed during start-up, 4 in a row, are replaced; the pool does not break (process)", async () => {
+  using shm = new SharedMemory({ create: true, size: 16 });
+  const w = new Int32Array(shm.buffer);
+  await using pool = new (getContext("process").Pool)({ processes: 1, initializer: initWaitForGo, initargs: [shm] });
+  const result = pool.map(sqr, range(10));
+  result.catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  for (let k = 1; k <= 4; k++) {
+    // The k-th worker is in its initializer (before it is ready): kill it there.
+    for (let seen = Atomics.load(w, 0); seen < k && Date.now() < deadline; seen = Atomics.load(w, 0)) {
+      await waiter().waitAsync(w, 0, seen, { timeout: 1000 });
+    }
+    assert.equal(Atomics.load(w, 0), k, `no worker ${k} started (the pool gave up?)`);
+    process.kill(Atomics.load(w, 1), "SIGKILL");
+  }
+  Atomics.store(w, 2, 1);
+  assert.deepEqual(await result, range(10).map((x) => x * x));
+  shm.unlink();
+});

@@ -9,12 +9,12 @@ const CALL_DEADLINE_MS = 60_000;
 const WORKERS = 4;
 
 /**
- * Workers that have run a task (so they are ready). Killing one that is still starting counts
- * toward the pool's start-up failures (3 in a row break it with ERR_WORKER_START, by design:
- * a worker that cannot start must not respawn in a storm), which is not what this scenario tests.
+ * Live workers to kill: mostly ones that have run a task (so calls keep running into kills),
+ * one time in ten any worker, also one in start-up (which must not break the pool either).
  */
-function workerPids(pool: Pool): number[] {
-  return pool.stats().filter((s) => s.tasks > 0 && s.pid !== process.pid).map((s) => s.pid);
+function workerPids(pool: Pool, rng: Rng): number[] {
+  const any = rng.chance(0.1);
+  return pool.stats().filter((s) => s.pid !== process.pid && (any || s.tasks > 0)).map((s) => s.pid);
 }
 
 type Kind = "map" | "imap" | "imapUnordered" | "starmap";
@@ -31,7 +31,7 @@ export async function poolChaos(opts: ScenarioOptions): Promise<ScenarioResult> 
   const killer = (async () => {
     while (!stop && t.get("kills") < target) {
       await pause(rng.int(5, 60));
-      const pids = workerPids(pool);
+      const pids = workerPids(pool, rng);
       if (pids.length === 0) continue;
       if (kill(rng.pick(pids))) t.add("kills");
     }

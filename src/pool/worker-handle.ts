@@ -279,7 +279,11 @@ export class WorkerHandle implements WorkerIdentity {
       // A segment already gone: nothing to clean.
     }
     this.#unlink();
-    const startError = wasReady ? undefined : (this.#startError ?? new Error(`the worker exited with code ${code} during start-up`));
+    // A worker killed from outside (SIGKILL, SIGTERM) while it started has not shown that workers
+    // cannot start: it is replaced like any dead worker, so such kills never add up to
+    // ERR_WORKER_START (found by the chaos pool scenario; CPython's Pool also just replaces it).
+    const killed = (code === -9 || code === -15) && this.#startError === undefined;
+    const startError = wasReady || killed ? undefined : (this.#startError ?? new Error(`the worker exited with code ${code} during start-up`));
     this.#events.exited(this, { code, lost, unsent, startError });
   }
 
