@@ -1,8 +1,19 @@
 // A manager dict's set and get, one round trip each, from a client process (the benchmark's)
 // to the manager's server process: multiproc's Manager().dict() over its Unix socket (and over
-// TCP on 127.0.0.1) against CPython's Manager().dict() measured the same way.
+// TCP on 127.0.0.1) against CPython's Manager().dict() measured the same way. For context, the
+// floor under any socket-based manager in Node: a bare round trip of a 40-byte chunk to a Node
+// process that echoes it on a Unix socket (no framing, no parsing, no dispatch).
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Manager, type ManagerOptions } from "multiproc";
 import { timeOps, type BenchSpec, type Measurement } from "./harness.js";
+
+const ECHO = fileURLToPath(new URL("./fixtures/net-echo.js", import.meta.url));
 
 const BATCH = 400;
 
@@ -19,7 +30,7 @@ function dictSetGet(options: ManagerOptions): Measurement {
             await d.get("k");
           }
         },
-        { iterations: 10, time: 300, batch: BATCH },
+        { iterations: 10, time: 300, batch: BATCH, warmupTime: 300 },
       );
       return { samples };
     } finally {
@@ -27,6 +38,38 @@ function dictSetGet(options: ManagerOptions): Measurement {
     }
   };
 }
+
+const socketEcho: Measurement = async () => {
+  const child = fork(ECHO, { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const path = join(tmpdir(), `mp-bench-echo-${process.pid}.sock`);
+  try {
+    child.send(path);
+    await once(child, "message");
+    const socket = connect(path);
+    await once(socket, "connect");
+    let answered: (() => void) | undefined;
+    socket.on("data", () => answered?.());
+    const chunk = Buffer.alloc(40);
+    const roundTrip = () =>
+      new Promise<void>((resolve) => {
+        answered = resolve;
+        socket.write(chunk);
+      });
+    const samples = await timeOps(
+      async () => {
+        for (let i = 0; i < BATCH; i++) await roundTrip();
+      },
+      { iterations: 10, time: 300, batch: BATCH, warmupTime: 300 },
+    );
+    socket.destroy();
+    return { samples };
+  } finally {
+    const exited = once(child, "exit");
+    child.disconnect();
+    await exited;
+    rmSync(path, { force: true });
+  }
+};
 
 export default {
   title: "manager dict: one set or get through a proxy (time per operation)",
@@ -36,6 +79,7 @@ export default {
     "Manager().dict(), Unix socket": dictSetGet({}),
     "Manager().dict(), TCP 127.0.0.1": dictSetGet({ address: ["127.0.0.1", 0] }),
   },
+  peers: { "Node Unix socket echo (floor)": socketEcho },
   python: ["Manager().dict()"],
   goals: [{ multiproc: "Manager().dict(), Unix socket", peer: "CPython Manager().dict()", ratio: 0.4 }],
   rounds: 3,

@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { ErrorCodes, ProcessError } from "multiproc";
 import { FrameDecoder, frameHeader } from "#internal/connection/framing.js";
 import { isRequest } from "#internal/managers/messages.js";
+import { decodeFrame, encodeCall, encodeOk } from "#internal/managers/wire.js";
 import { BatchWriter, decodeBatch, decodeReply, decodeValue, encodePayload, encodeReply, type FromWorker, type TaskMode } from "#internal/pool/protocol.js";
 import { FrameWriter } from "#internal/pool/codec.js";
 import { dumps, loads } from "#internal/transport/serialize.js";
@@ -40,11 +41,21 @@ export const requestValue: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({ kind: fc.constant("decref"), oid: fc.integer({ min: 0, max: 10 }), count: fc.oneof(fc.integer(), fc.double()) }),
 );
 
-export const validRequest: fc.Arbitrary<Uint8Array> = requestValue.map((r) => dumps(r, "socket"));
+const primitive = fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant(null), fc.constant(undefined));
+
+/** Compact frames (managers/wire.ts): calls with primitive arguments, and ok replies (refused by a server). */
+const compactFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc
+    .record({ id, oid: fc.integer({ min: 0, max: 10 }), method: fc.constantFrom("get", "set", "keys", "_secret", "é"), args: fc.array(primitive, { maxLength: 4 }) })
+    .map((c) => encodeCall(c.id, c.oid, c.method, c.args) ?? dumps({ kind: "call", ...c }, "socket")),
+  fc.tuple(id, primitive).map(([i, v]) => encodeOk(i, v) ?? dumps({ kind: "ok", id: i, value: v }, "socket")),
+);
+
+export const validRequest: fc.Arbitrary<Uint8Array> = fc.oneof(requestValue.map((r) => dumps(r, "socket")), compactFrame);
 
 /** What the manager server does with a frame: a request it dispatches, or a refusal. */
 export function parseRequest(bytes: Uint8Array): unknown {
-  const m = loads(bytes);
+  const m = decodeFrame(bytes);
   if (!isRequest(m)) throw new ProcessError("not a manager request", { code: ErrorCodes.PROTOCOL });
   return m;
 }

@@ -8,8 +8,9 @@ import { addressKey, connectSocket, type Address } from "../connection/listener.
 import { kListen, kRef, kWriteFrame, SocketConnection } from "../connection/socket-connection.js";
 import { BrokenBarrierError, Empty, EOFError, ErrorCodes, Full, ProcessError, RemoteError, TimeoutError } from "../errors.js";
 import { loadHandleTypes, ModuleNeeded } from "../transport/handles.js";
-import { dumps, dumpsAsync, handleTypesOf, loads } from "../transport/serialize.js";
+import { dumps, dumpsAsync, handleTypesOf } from "../transport/serialize.js";
 import { shmIdentity } from "./locality.js";
+import { decodeFrame, encodeCall } from "./wire.js";
 import { PROTOCOL_VERSION, type Request, type Response } from "./messages.js";
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
@@ -141,7 +142,7 @@ export class Channel {
   }
 
   #onFrame(frame: Buffer): void {
-    if (frame[0] === 0 && this.#asyncDecodes === 0) {
+    if (frame[0] !== 1 && this.#asyncDecodes === 0) {
       this.#dispatch(frame);
       return;
     }
@@ -160,7 +161,9 @@ export class Channel {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     incoming = this;
     try {
-      response = loads(frame) as Response;
+      const message = decodeFrame(frame) as { kind?: unknown };
+      if (message.kind !== "ok" && message.kind !== "proxy" && message.kind !== "error") throw new TypeError(`a '${String(message.kind)}' is not a reply`);
+      response = message as Response;
     } catch (err) {
       // A reply we cannot rebuild: fail the one call it answers if we can tell which.
       this.#failAll(new ProcessError("could not read a reply from the manager", { code: ErrorCodes.PROTOCOL, cause: err }));
@@ -196,7 +199,7 @@ export class Channel {
     let frame: Buffer | undefined;
     if (this.#encoding === undefined) {
       try {
-        frame = dumps(message, this.#transport);
+        frame = (body.kind === "call" ? encodeCall(id, body.oid, body.method, body.args) : undefined) ?? dumps(message, this.#transport);
       } catch (err) {
         if (!(err instanceof ModuleNeeded)) return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }

@@ -5,7 +5,7 @@
 import type { Address } from "../connection/listener.js";
 
 /** Bumped on any incompatible change; the first request of a connection says which it speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Names one object held by one server. */
 export interface Token {

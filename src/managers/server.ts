@@ -9,10 +9,11 @@ import { kListen, kWriteFrame, type SocketConnection } from "../connection/socke
 import { ErrorCodes, ProcessError, StateError } from "../errors.js";
 import { unpinAllTables, tablePolicy } from "../arrow/table-policy.js";
 import { kReduce, loadHandleTypes, ModuleNeeded, type Reduced, type Transport } from "../transport/handles.js";
-import { dumps, handleTypesOf, loads } from "../transport/serialize.js";
+import { dumps, handleTypesOf } from "../transport/serialize.js";
 import { kCallerGone, kFreed, kServerStopped, runAs, type CallContext, type CallerAware, type FreeAware, type ServerStopAware } from "./call-context.js";
 import { localServers, type LocalServer } from "./local-servers.js";
 import { shmIdentity } from "./locality.js";
+import { decodeFrame, encodeOk } from "./wire.js";
 import { isRequest, PROTOCOL_VERSION, type Request, type Response, type Token } from "./messages.js";
 import type { ProxyState } from "./proxy.js";
 
@@ -185,6 +186,11 @@ export class Server implements LocalServer {
     this.#resolveDone();
   }
 
+  /** How many authenticated clients are connected (for tests and diagnostics). */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
   /** How many objects are alive (for tests and diagnostics). */
   get objectCount(): number {
     return this.#objects.size;
@@ -274,7 +280,7 @@ export class Server implements LocalServer {
   }
 
   #onFrame(sc: ServerConn, frame: Buffer): void {
-    if (frame[0] === 0 && sc.asyncDecodes === 0) {
+    if (frame[0] !== 1 && sc.asyncDecodes === 0) {
       this.#decode(sc, frame);
       return;
     }
@@ -292,7 +298,7 @@ export class Server implements LocalServer {
     // Tables that arrive through shared memory keep their segment, so handing them on is free.
     tablePolicy.retain = true;
     try {
-      message = loads(frame);
+      message = decodeFrame(frame);
     } catch {
       // Not our format: a confused or hostile (but authenticated) client.
       this.#drop(sc);
@@ -329,6 +335,10 @@ export class Server implements LocalServer {
 
   /** A reply's frame: references inside are counted for `sc`; tables stay pinned for local clients. */
   #encode(sc: ServerConn, response: Response): Buffer {
+    if (response.kind === "ok") {
+      const compact = encodeOk(response.id, response.value);
+      if (compact !== undefined) return compact;
+    }
     outgoing = sc;
     tablePolicy.pin = sc.transport === "bytes";
     try {
