@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import type { Table } from "apache-arrow";
 import { getContext, Manager, SharedMemory, type ManagerOptions } from "multiproc";
 import { SharedTable } from "multiproc/arrow";
-import { CONTEXTS, shmEntries } from "./helpers.js";
+import { CONTEXTS, eventually, fixture, runNode, shmEntries } from "./helpers.js";
 import { column, makeTable, TableManager, writeIntoNamespaceTable, writeIntoSharedTable, type TableServerProxy } from "./fixtures/manager-tables.js";
 
 const tag = `${process.env.MULTIPROC_SHM_PREFIX ?? ""}mtab${process.pid}_`;
@@ -144,6 +144,32 @@ describe("a registered object holding a table", () => {
       assert.deepEqual(sums(copy), sums(makeTable(1000)));
     }
     assert.equal(mine(), before, "the server's shared copy goes when it stops");
+  });
+});
+
+describe("who frees a manager's table segment", () => {
+  test("the server, when the last proxy of the Namespace holding it is released", async () => {
+    const before = mine();
+    await using m = await Manager();
+    const ns = await m.Namespace();
+    await ns.set("table", makeTable(100));
+    await ns.get<Table>("table");
+    assert.equal(mine(), before + 1);
+    ns._release();
+    const d = await m.dict(); // a request after the decref on the same connection: it was applied
+    await d.set("x", 1);
+    assert.equal(mine(), before, "freed with the Namespace");
+  });
+
+  test("the resource tracker, when the server and its program are SIGKILLed", async () => {
+    const prefix = `${tag}crash_`;
+    const count = () => [...shmEntries()].filter((n) => n.startsWith(prefix)).length;
+    const r = await runNode(fixture("manager-table-crash.js"), { env: { MULTIPROC_SHM_PREFIX: prefix } });
+    assert.equal(r.signal, "SIGKILL");
+    const m = /^pinned 3, segments (\d+)$/m.exec(r.stdout);
+    assert.ok(m !== null, `${r.stdout}\n${r.stderr}`);
+    assert.ok(Number(m[1]) >= 1, "the table was in shared memory when everything died");
+    assert.ok(await eventually(() => count() === 0, 10_000), "the tracker unlinked the table's segment");
   });
 });
 
