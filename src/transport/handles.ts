@@ -110,7 +110,7 @@ export class ModuleNeeded extends ArgumentError {
     readonly type: string,
     readonly load: () => Promise<unknown>,
   ) {
-    super(`a ${type} can be sent only once multiproc's module for it is loaded (import "multiproc/arrow" first, or send it with an async call)`, ErrorCodes.UNSERIALIZABLE);
+    super(`a ${type} can be sent once multiproc's module for it is loaded: import "multiproc/arrow" in this process first (manager proxies load it by themselves)`, ErrorCodes.UNSERIALIZABLE);
   }
 }
 
