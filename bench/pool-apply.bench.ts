@@ -1,10 +1,12 @@
 // One task at a time through a 2-worker pool (`x => x * 2`): the latency of a single apply, made
 // of the dispatch to a worker and the result's way back. Peers: CPython's Pool.apply, piscina's
-// and tinypool's run() on worker threads, and tinypool's child_process runtime (a process pool). multiproc's Pool comes with issue 5; until then only the peers run, which
-// also shows that the harness drives piscina and tinypool.
+// and tinypool's run() on worker threads, and tinypool's child_process runtime (a process pool).
 import { fileURLToPath } from "node:url";
+import { Pool, type StartMethod } from "multiproc";
 import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
+import { double } from "./fixtures/double.js";
+import { warmPool } from "./fixtures/pool.js";
 import { timeOps, type BenchSpec, type Measurement } from "./harness.js";
 
 const WORKER = fileURLToPath(new URL("./fixtures/double.js", import.meta.url));
@@ -27,12 +29,26 @@ function oneAtATime<P>(open: () => P, run: (pool: P, x: number) => Promise<unkno
   };
 }
 
+/** multiproc's Pool(2) on `context`, warmed up so that both workers are running. */
+function pool(context: StartMethod): Measurement {
+  return oneAtATime(
+    () => {
+      const p = new Pool({ processes: 2, context });
+      return { p, warm: warmPool(p) };
+    },
+    async ({ p, warm }, x) => {
+      await warm;
+      return p.apply(double, [x]);
+    },
+    ({ p }) => p.terminate(),
+  );
+}
+
 export default {
   title: "one task at a time through a 2-worker pool, x => x * 2 (time per apply round trip)",
   issue: 5,
   metric: { kind: "time" },
-  multiproc: {},
-  pending: "Pool: not built yet (issue 5)",
+  multiproc: { Pool: pool("process"), "Pool, thread": pool("thread") },
   peers: {
     piscina: oneAtATime(
       () => new Piscina({ filename: WORKER, minThreads: 2, maxThreads: 2 }),

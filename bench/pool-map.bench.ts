@@ -1,10 +1,14 @@
 // x => x * 2 over many ints through a 2-worker pool (tasks per second). Issue 5 measures two
 // regimes: one message per task (CPython's map with chunksize=1; piscina and tinypool, which send
 // every task on its own, as they come and with several tasks in flight per worker), and CPython's
-// default chunking. multiproc's Pool comes with issue 5; until then only the peers run.
+// default chunking. multiproc's Pool sends each task as its own unit of work with chunksize 1
+// (batched on the wire, several in flight per worker), and chunks of ceil(n / 8) by default.
 import { fileURLToPath } from "node:url";
+import { Pool, type StartMethod } from "multiproc";
 import { Piscina } from "piscina";
 import { Tinypool } from "tinypool";
+import { double } from "./fixtures/double.js";
+import { warmPool } from "./fixtures/pool.js";
 import { throughput, timeOps, type BenchSpec, type Measurement } from "./harness.js";
 
 const WORKER = fileURLToPath(new URL("./fixtures/double.js", import.meta.url));
@@ -36,14 +40,42 @@ function mapAll(open: () => RunPool): Measurement {
   };
 }
 
+/** CPython's default-chunking case maps this many ints (a call of ~20-100 ms there). */
+const CHUNKED_TASKS = 200_000;
+
+/** multiproc's Pool(2).map of `n` ints, with `chunksize` (undefined: the default). */
+function poolMap(context: StartMethod, n: number, chunksize: number | undefined): Measurement {
+  return async () => {
+    const pool = new Pool({ processes: 2, context });
+    try {
+      await warmPool(pool);
+      const xs = Array.from({ length: n }, (_, i) => i);
+      const samples = await timeOps(
+        async () => {
+          const ys = await pool.map(double, xs, chunksize === undefined ? {} : { chunksize });
+          if (ys[n - 1] !== 2 * (n - 1)) throw new Error("the pool returned a wrong result");
+        },
+        { batch: n, iterations: chunksize === undefined ? 10 : 3, time: 0, warmupIterations: 1 },
+      );
+      return { samples: throughput(samples) };
+    } finally {
+      await pool.terminate();
+    }
+  };
+}
+
 const threads = { filename: WORKER, minThreads: 2, maxThreads: 2 };
 
 export default {
   title: `x => x * 2 over ints through a 2-worker pool (tasks per second)`,
   issue: 5,
   metric: { kind: "throughput", unit: "tasks/s" },
-  multiproc: {},
-  pending: "Pool: not built yet (issue 5)",
+  multiproc: {
+    "map chunksize 1": poolMap("process", TASKS, 1),
+    "map chunksize 1, thread": poolMap("thread", TASKS, 1),
+    "map default chunks": poolMap("process", CHUNKED_TASKS, undefined),
+    "map default chunks, thread": poolMap("thread", CHUNKED_TASKS, undefined),
+  },
   peers: {
     piscina: mapAll(() => new Piscina(threads)),
     "piscina, 16 in flight": mapAll(() => new Piscina({ ...threads, concurrentTasksPerWorker: 16 })),

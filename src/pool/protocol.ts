@@ -2,7 +2,8 @@
 //
 // Each worker has one shared segment (created by the parent, passed as the worker's argument):
 //
-//   0        control words (Int32): STARTED = how many tasks the worker has begun (or skipped)
+//   0        control words (Int32): STARTED = how many tasks the worker has begun (or skipped);
+//            PARENT_WAITING = the parent waits for a byte on its wake pipe (wake.ts)
 //   256      the task ring     parent -> worker   (transport/ring.ts)
 //   256+R    the result ring   worker -> parent
 //
@@ -27,8 +28,10 @@ import { corruptData } from "../errors.js";
 import type { TargetDescriptor } from "../target.js";
 import { ringSize } from "../transport/ring.js";
 import { FrameReader, FrameWriter } from "./codec.js";
+import type { WakeTarget } from "./wake.js";
 
 export const STARTED = 0;
+export const PARENT_WAITING = 1;
 export const CONTROL_BYTES = 256;
 export const TASK_RING_CAPACITY = 1 << 18;
 export const RESULT_RING_CAPACITY = 1 << 18;
@@ -45,6 +48,8 @@ export interface WorkerConfig {
   /** Tasks to run before exiting (maxTasksPerChild), or 0 for no limit. */
   maxTasks: number;
   initargs: unknown[];
+  /** The parent's wake pipe, or null to let the parent wait on the result ring. */
+  wake: WakeTarget | null;
 }
 
 // ---- parent -> worker ----
@@ -81,6 +86,8 @@ export type ToWorker = InitMessage | TargetMessage | TaskMessage | CancelMessage
 
 export interface ReadyMessage {
   kind: "ready";
+  /** The worker opened the parent's wake pipe and rings it. */
+  wake: boolean;
 }
 export interface InitFailedMessage {
   kind: "init-failed";
@@ -252,6 +259,7 @@ export function encodeReply(w: FrameWriter, m: FromWorker): Uint8Array {
   switch (m.kind) {
     case "ready":
       w.u8(K_READY);
+      w.u8(m.wake ? 1 : 0);
       break;
     case "init-failed":
       w.u8(K_INIT_FAILED);
@@ -288,7 +296,7 @@ export function decodeReply(frame: Uint8Array): FromWorker {
   const kind = r.u8();
   switch (kind) {
     case K_READY:
-      return { kind: "ready" };
+      return { kind: "ready", wake: r.u8() === 1 };
     case K_INIT_FAILED:
       return { kind: "init-failed", error: r.value() };
     case K_STARTED:

@@ -14,10 +14,11 @@ import { encodePayload, type ErrorMessage, type ResultMessage, type SkippedMessa
 import { StatsTable, type WorkerStats } from "./stats.js";
 import { TargetTable } from "./target-table.js";
 import type { Call, Engine, TargetEntry, Unit } from "./task.js";
-import { WorkerHandle, type Exit, type HandleEvents } from "./worker-handle.js";
+import { WakePipe } from "./wake.js";
+import { POLL_MS, WorkerHandle, type Exit, type HandleEvents } from "./worker-handle.js";
 
 const PREFETCH_MS = 2;
-const MAX_DEPTH = 128;
+const MAX_DEPTH = 1024;
 /** Consecutive start-up failures after which the pool gives up. */
 const START_TRIES = 3;
 const RESPAWN_DELAY_MS = 100;
@@ -51,9 +52,13 @@ export class Scheduler implements Engine, HandleEvents {
   #respawnTimer: NodeJS.Timeout | undefined;
   #joiners: (() => void)[] = [];
   #keepAlive: NodeJS.Timeout | undefined;
+  readonly #wake: WakePipe | undefined;
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
+    this.#wake = WakePipe.open(() => {
+      for (const h of this.#workers) void h.service();
+    });
     for (let i = 0; i < options.processes; i++) this.#spawn();
   }
 
@@ -167,10 +172,13 @@ export class Scheduler implements Engine, HandleEvents {
       const unit = this.#take();
       if (unit === undefined) break;
       const depth = this.#depth(unit);
+      // A worker is refilled once it is down to half its depth, then up to its depth: tasks go
+      // out in batches, not one frame per answered task.
       let best: WorkerHandle | undefined;
       for (const h of accepting) {
-        if (h.inflight.length >= depth) continue;
-        if (best === undefined || h.inflight.length < best.inflight.length) best = h;
+        const held = h.inflight.length;
+        if (held >= depth || (held > depth >> 1 && !touched.has(h))) continue;
+        if (best === undefined || held < best.inflight.length) best = h;
       }
       if (best === undefined) {
         this.#retry.unshift(unit);
@@ -208,6 +216,11 @@ export class Scheduler implements Engine, HandleEvents {
 
   drained(_h: WorkerHandle): void {
     this.wake();
+  }
+
+  expectSoon(h: WorkerHandle): boolean {
+    const ema = h.inflight.peek()?.target.ema;
+    return ema !== undefined && ema < POLL_MS;
   }
 
   started(h: WorkerHandle, unit: Unit, at: number): void {
@@ -314,7 +327,7 @@ export class Scheduler implements Engine, HandleEvents {
       const h = new WorkerHandle({
         method: this.#o.method,
         name: `PoolWorker-${workerCounter}`,
-        config: { maxTasks: this.#o.maxTasks, initargs: this.#o.initargs },
+        config: { maxTasks: this.#o.maxTasks, initargs: this.#o.initargs, wake: this.#wake?.target ?? null },
         initializer: this.#o.initializer,
         events: this,
       });
@@ -384,6 +397,7 @@ export class Scheduler implements Engine, HandleEvents {
     for (const resolve of joiners) resolve();
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
+    this.#wake?.close();
   }
 
   // ---- statistics ----
