@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { getContext, Pool } from "multiproc";
-import { CONTEXTS } from "./helpers.js";
+import { CONTEXTS, fixture, runNode } from "./helpers.js";
 import { callCases, lifetimeCases } from "./conformance/pool-cases.js";
 import { readInit, initSet, sqr, whoAmI } from "./fixtures/pool-targets.js";
 
@@ -53,3 +53,9 @@ for (const kind of CONTEXTS) {
 
   lifetimeCases(`Pool lifetime (${kind})`, (n) => new ctx.Pool(n));
 }
+
+test("without the addon (no wake pipe), a thread Pool reads its workers' rings and serves apply and map", async () => {
+  const r = await runNode(fixture("pool-no-native.js"), { env: { MULTIPROC_NO_NATIVE: "1" } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /apply=25 map=ok sequential=40425/);
+});

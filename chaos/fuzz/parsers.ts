@@ -128,7 +128,7 @@ const validBatch: fc.Arbitrary<Uint8Array> = fc.array(batchMessage, { minLength:
 });
 
 const replyMessage: fc.Arbitrary<FromWorker> = fc.oneof(
-  fc.constant({ kind: "ready" as const }),
+  fc.record({ kind: fc.constant("ready" as const), wake: fc.boolean() }),
   fc.record({ kind: fc.constant("init-failed" as const), error: fc.string().map((m) => new Error(m)) }),
   fc.record({ kind: fc.constant("started" as const), id, at: fc.double() }),
   fc.record({ kind: fc.constant("result" as const), id, busy: fc.double(), value: payloadValue }),

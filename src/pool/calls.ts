@@ -115,7 +115,12 @@ export class ApplyCall<T> extends ResultCall<T> {
 }
 
 export class MapCall<R> extends ResultCall<R[]> {
-  readonly #values: R[] = [];
+  /**
+   * Each answered chunk's values by the index of its first item. Chunks answer out of order:
+   * writing them into one array as they come would leave holes, which V8 turns into a slow
+   * dictionary for large arrays; the result is assembled once, in order, at the end.
+   */
+  readonly #parts = new Map<number, R[]>();
   #outstanding = 0;
   #done = 0;
 
@@ -165,8 +170,7 @@ export class MapCall<R> extends ResultCall<R[]> {
   onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void {
     if (this.settled) return;
     this.stats.add(worker, unit.count, busyMs);
-    const values = value as R[];
-    for (let i = 0; i < values.length; i++) this.#values[unit.index + i] = values[i]!;
+    this.#parts.set(unit.index, value as R[]);
     this.#outstanding--;
     this.#done += unit.count;
     this.progress?.update(this.#done, this.source!.total);
@@ -175,7 +179,16 @@ export class MapCall<R> extends ResultCall<R[]> {
 
   /** Succeeds once the input is used up and every chunk answered. */
   check(): void {
-    if (!this.settled && this.source !== undefined && this.source.done && this.#outstanding === 0) this.succeed(this.#values);
+    if (!this.settled && this.source !== undefined && this.source.done && this.#outstanding === 0) this.succeed(this.#assemble());
+  }
+
+  #assemble(): R[] {
+    const out: R[] = [];
+    for (let part = this.#parts.get(0); part !== undefined && part.length > 0; part = this.#parts.get(out.length)) {
+      for (let i = 0; i < part.length; i++) out.push(part[i]!);
+    }
+    this.#parts.clear();
+    return out;
   }
 
   override fail(error: unknown): void {
