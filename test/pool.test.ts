@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import { getContext, Pool } from "multiproc";
 import { CONTEXTS, fixture, runNode } from "./helpers.js";
 import { callCases, lifetimeCases } from "./conformance/pool-cases.js";
-import { readInit, initSet, sqr, whoAmI } from "./fixtures/pool-targets.js";
+import { readInit, initSet, repeatChar, sqr, whoAmI } from "./fixtures/pool-targets.js";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -37,6 +37,18 @@ for (const kind of CONTEXTS) {
       assert.throws(() => new ctx.Pool({ initializer: 3 as unknown as () => void }), { code: "ERR_INVALID_ARG_TYPE" });
       assert.throws(() => new ctx.Pool({ initargs: 3 as unknown as [] }), { code: "ERR_INVALID_ARG_TYPE" });
       assert.throws(() => new ctx.Pool({ context: "fork" as "process" }), { code: "ERR_UNKNOWN_CONTEXT" });
+    });
+
+    test("results larger than the result ring (sent in fragments) arrive, one after another and together", async () => {
+      const pool = new Pool({ processes: 2, context: ctx });
+      try {
+        // 600,000 bytes: more than the 256 KiB ring, less than the 1 MiB that goes out of line.
+        assert.equal((await pool.apply(repeatChar, [600_000])).length, 600_000);
+        const lengths = (await pool.map(repeatChar, [300_000, 10, 600_000, 200_000], { chunksize: 1 })).map((r) => r.length);
+        assert.deepEqual(lengths, [300_000, 10, 600_000, 200_000]);
+      } finally {
+        await pool.terminate();
+      }
     });
 
     test("maxTasksPerChild: 10 changes the workers over 100 tasks; the initializer runs in each", async () => {

@@ -134,8 +134,9 @@ class Worker {
     this.#results = new RingWriter(buffer, RESULT_RING_OFFSET);
   }
 
-  #reply(m: FromWorker): void {
-    this.#results.sendSync(encodeReply(this.#out, m));
+  // A reply larger than the room left goes in fragments: before waiting for room, the parent must
+  // hear of those published, or it would sleep on its pipe while this waits for it to read.
+  readonly #ringParent = (): void => {
     if (this.#wakeFd >= 0 && Atomics.load(this.#control, PARENT_WAITING) !== 0 && Atomics.exchange(this.#control, PARENT_WAITING, 0) !== 0) {
       try {
         writeSync(this.#wakeFd, ONE);
@@ -143,6 +144,11 @@ class Worker {
         // A full pipe already holds a wake-up; a closed one means the parent is going away.
       }
     }
+  };
+
+  #reply(m: FromWorker): void {
+    this.#results.sendSync(encodeReply(this.#out, m), { beforeWait: this.#ringParent });
+    this.#ringParent();
   }
 
   #accept(messages: ToWorker[]): void {

@@ -244,13 +244,18 @@ export class RingWriter extends RingBase {
     }
   }
 
-  sendSync(payload: Uint8Array, options: { timeout?: number | undefined } = {}): void {
+  /**
+   * `beforeWait` runs each time the writer is about to wait for room (a reader that is woken some
+   * other way than the doorbell, such as the Pool's parent, learns there of the fragments published).
+   */
+  sendSync(payload: Uint8Array, options: { timeout?: number | undefined; beforeWait?: (() => void) | undefined } = {}): void {
     this.#checkOpen();
     this.#sync();
     const deadline = deadlineOf(options.timeout);
     for (const [header, bytes, from, length] of this.#frames(payload)) {
       while (!this.#put(header, bytes, from, length)) {
         this.#checkOpen();
+        options.beforeWait?.();
         const need = 4 + align4(length);
         if (!this.waitSync(WSEQ, WSLEEP, () => this.#free() >= need || this.closedFlags() !== 0, deadline, brokenPipe)) {
           throw new TimeoutError("timed out waiting for room in the pipe");
