@@ -32,7 +32,10 @@ export interface ConnectionOptions {
 export interface ListenerOptions extends ConnectionOptions {
   /** The listen backlog (default 511, Node's). */
   backlog?: number;
-  /** At most this many handshakes run at once; further connections are dropped (default 128). */
+  /**
+   * At most this many handshakes run at once; further connections are dropped (default 128). Also
+   * how many failed handshakes wait for accept() to report them (later ones are not reported).
+   */
   maxPendingHandshakes?: number;
 }
 
@@ -166,9 +169,20 @@ export class Listener implements AsyncDisposable {
       return;
     }
     const acceptor = this.#acceptors.shift();
-    if (acceptor === undefined) this.#outcomes.push(outcome);
+    if (acceptor === undefined) {
+      // Failed handshakes wait for accept() to report them, but no more of them than handshakes may
+      // run at once: clients failing while nobody accepts must not grow memory without bound.
+      if ("error" in outcome && this.#failures() >= this.#maxPending) return;
+      this.#outcomes.push(outcome);
+    }
     else if ("conn" in outcome) acceptor.resolve(outcome.conn);
     else acceptor.reject(outcome.error);
+  }
+
+  #failures(): number {
+    let n = 0;
+    for (const o of this.#outcomes) if ("error" in o) n++;
+    return n;
   }
 
   /**
