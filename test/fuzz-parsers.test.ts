@@ -36,7 +36,7 @@ describe("fuzzing (short)", () => {
       assert.ok(r.recovered > 0);
       assert.equal(r.badConstructs, 0);
     });
-    test(`ShareableList header and slots, seed ${seed}`, () => noCrashes(fuzzShareableList({ seed, scale: SCALE / 2 })));
+    test(`ShareableList header and slots, seed ${seed}`, async () => noCrashes(await fuzzShareableList({ seed, scale: SCALE / 2 })));
   }
 });
 

@@ -3,6 +3,8 @@
 // something), or is refused with a multiproc error carrying a `code` (the clear, typed error the
 // design promises), or is a crash: anything else thrown (a TypeError, a RangeError, V8's plain
 // Error), which the fuzzer counts and keeps a few examples of, with the seed to replay them.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { ProcessError } from "multiproc";
 
@@ -18,6 +20,28 @@ export interface FuzzResult {
   figures: Record<string, number>;
   mustBeZero: string[];
   notes: string[];
+}
+
+let gc: (() => void) | undefined;
+
+/** A full garbage collection. */
+export function fullGc(): void {
+  if (gc === undefined) {
+    setFlagsFromString("--expose-gc");
+    gc = runInNewContext("gc") as () => void;
+  }
+  gc();
+}
+
+/**
+ * Lets the segments of finished cases go: a mapping is released only once its buffer was
+ * collected *and* the event loop ran the release, so a synchronous loop that maps a segment per
+ * case reaches the kernel's limit on mappings (vm.max_map_count) and V8 then fails to map its own
+ * heap. Fuzzers that map segments call this every few hundred cases.
+ */
+export async function releaseMappings(): Promise<void> {
+  fullGc();
+  await new Promise((r) => setTimeout(r, 10));
 }
 
 /** Full-scale cases per parser. */
@@ -64,18 +88,24 @@ export class Verdicts {
     if (this.examples.length < 5) this.examples.push(`${describeError(err)} on ${input}`);
   }
 
-  /** Runs one case: `fn` returns normally (parsed) or throws (refused if typed, else a crash). */
-  run(input: Uint8Array | string, fn: () => unknown): void {
+  /**
+   * Runs one case: `fn` returns normally (parsed) or throws (refused if typed, else a crash).
+   * Returns what it threw, if anything.
+   */
+  run(input: Uint8Array | string, fn: () => unknown): unknown {
     this.cases++;
     const t0 = performance.now();
+    let thrown: unknown;
     try {
       fn();
       this.parsed++;
     } catch (err) {
+      thrown = err;
       if (isTyped(err)) this.refuse(err);
       else this.crash(err, typeof input === "string" ? input : hex(input));
     }
     this.maxCaseMs = Math.max(this.maxCaseMs, performance.now() - t0);
+    return thrown;
   }
 
   /** The figures, prefixed with the parser's name. */

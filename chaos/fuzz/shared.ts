@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { ShareableList, SharedMemory, type ShareableItem } from "multiproc";
 import { initRing, RING_HEADER_BYTES, RingReader, RingWriter } from "#internal/transport/ring.js";
-import { casesFor, describeError, draw, isTyped, mutated, Verdicts, type FuzzOptions } from "./common.js";
+import { casesFor, describeError, draw, isTyped, releaseMappings, mutated, Verdicts, type FuzzOptions } from "./common.js";
 
 // ---- rings ----
 
@@ -162,11 +162,15 @@ function readList(bytes: Uint8Array): void {
   }
 }
 
-export function fuzzShareableList(opts: FuzzOptions): Verdicts {
+export async function fuzzShareableList(opts: FuzzOptions): Promise<Verdicts> {
   const v = new Verdicts("shareable-list", opts.seed);
   // Lists drawn in small batches (each valid list costs a segment), every one damaged many ways.
   const n = casesFor(opts);
   const valid = [...draw(validList, opts.seed, Math.max(1, Math.ceil(n / 20)))];
-  for (const bytes of draw(mutated(fc.constantFrom(...valid)), opts.seed + 1, n)) v.run(bytes, () => readList(bytes));
+  let i = 0;
+  for (const bytes of draw(mutated(fc.constantFrom(...valid)), opts.seed + 1, n)) {
+    v.run(bytes, () => readList(bytes));
+    if (++i % 500 === 0) await releaseMappings();
+  }
   return v;
 }

@@ -1,8 +1,7 @@
 // What the network fuzzers attack, each in a process of its own so that its memory is its own: a
 // Listener that accepts in a loop and echoes every object (serveListener), and a manager with a
 // Probe object that reports the server's memory (FuzzManager). Exported, so children find them.
-import { runInNewContext } from "node:vm";
-import { setFlagsFromString } from "node:v8";
+import { fullGc } from "./common.js";
 import { Listener, SyncManager, type Address, type Connection, type SocketConnection } from "multiproc";
 
 export interface ServerMemory {
@@ -10,15 +9,9 @@ export interface ServerMemory {
   heapUsedKiB: number;
 }
 
-let gc: (() => void) | undefined;
-
 /** Memory after a full collection (so that what is measured is what is kept). */
 export function memoryNow(): ServerMemory {
-  if (gc === undefined) {
-    setFlagsFromString("--expose-gc");
-    gc = runInNewContext("gc") as () => void;
-  }
-  gc();
+  fullGc();
   const m = process.memoryUsage();
   return { rssKiB: Math.round(m.rss / 1024), heapUsedKiB: Math.round(m.heapUsed / 1024) };
 }

@@ -15,7 +15,7 @@
 // in slices, so a process that died between its put and its wake-up (or holding NE_PENDING)
 // causes a delay of one slice, never a hang.
 import { AbortError } from "../abort.js";
-import { Empty, ErrorCodes, Full, ProcessError, StateError } from "../errors.js";
+import { corruptData, Empty, ErrorCodes, Full, ProcessError, StateError } from "../errors.js";
 import { Spinner } from "../native/spin.js";
 import { waiter } from "../native/wait.js";
 import { Hold, myPid, releaseWhenCollected } from "../shared/holders.js";
@@ -26,6 +26,8 @@ import { Journal, QueueSegment, replay, W, type QueueLayout } from "./queue-segm
 import { FLAG_OUT_OF_LINE, initStore, makeStore, type Store } from "./stores.js";
 
 const SLICE_MS = 100;
+/** Names createSegmentFrom draws for out-of-line items ("/" + tag + "mp_" + 16 hex digits). */
+const OUT_OF_LINE_NAME = /^\/[^/\0\n]{0,200}mp_[0-9a-f]{16}$/;
 /** The least time a call waits for the queue's lock, whatever its own timeout (a holder that died needs a slice to be noticed). */
 const LOCK_GRACE_MS = 250;
 
@@ -159,7 +161,13 @@ export class QueueCore {
     const count = w[W.COUNT]!;
     if (this.seg.maxsize > 0 && count >= this.seg.maxsize) return -1;
     const j = this.#journal;
-    if (!this.store.put(item.payload, item.flags, item.priority, j)) {
+    let room: boolean;
+    try {
+      room = this.store.put(item.payload, item.flags, item.priority, j);
+    } catch (err) {
+      throw this.#damaged(err);
+    }
+    if (!room) {
       j.discard();
       return -1;
     }
@@ -174,13 +182,26 @@ export class QueueCore {
     const count = this.words[W.COUNT]!;
     if (count === 0) return undefined;
     const j = this.#journal;
-    const taken = this.store.take(j);
+    let taken: ReturnType<Store["take"]>;
+    try {
+      if (count < 0) throw corruptData(`queue header: count ${count}`);
+      taken = this.store.take(j);
+    } catch (err) {
+      throw this.#damaged(err);
+    }
     j.set(W.COUNT, count - 1);
     if ((taken.flags & FLAG_OUT_OF_LINE) === 0) {
       j.commit();
       return { bytes: taken.bytes, roomy: this.#roomy(), more: count > 1 };
     }
-    const [name, length] = new TextDecoder().decode(taken.bytes).split("\n") as [string, string];
+    const text = new TextDecoder().decode(taken.bytes);
+    const [name = "", lengthText] = text.split("\n");
+    const length = Number(lengthText);
+    // The consumer unlinks the segment an item names: only ever one of our out-of-line items'.
+    if (!OUT_OF_LINE_NAME.test(name) || !Number.isSafeInteger(length) || length < 0) {
+      j.commit();
+      throw corruptData(`a queued item names ${JSON.stringify(text.slice(0, 80))}; the item is dropped`);
+    }
     let buffer: SharedArrayBuffer;
     try {
       buffer = attachSegment(name).buffer;
@@ -189,7 +210,30 @@ export class QueueCore {
       throw new ProcessError(`a queued item's segment ${name} is gone; the item is lost`, { code: ErrorCodes.PROCESS, cause: err });
     }
     j.commit();
-    return { bytes: new Uint8Array(buffer, 0, Number(length)), segment: name, roomy: this.#roomy(), more: count > 1 };
+    if (length > buffer.byteLength) throw corruptData(`a queued item of ${length} bytes in a segment of ${buffer.byteLength}`);
+    return { bytes: new Uint8Array(buffer, 0, length), segment: name, roomy: this.#roomy(), more: count > 1 };
+  }
+
+  /**
+   * The store's words were damaged by someone: nothing in it can be trusted, so the queue drops
+   * every item (JoinableQueue counts them done) and reports ERR_CORRUPT; it works again afterwards.
+   */
+  #damaged(err: unknown): unknown {
+    this.#journal.discard();
+    if (!(err instanceof ProcessError) || err.code !== ErrorCodes.CORRUPT) return err;
+    const w = this.words;
+    const dropped = Math.max(0, w[W.COUNT]!);
+    this.store.reset();
+    w[W.COUNT] = 0;
+    if (this.seg.joinable) {
+      const left = Math.max(0, w[W.UNFINISHED]! - dropped);
+      Atomics.store(w, W.UNFINISHED, left);
+      if (left === 0) {
+        Atomics.add(w, W.JOIN_SEQ, 1);
+        waiter().wake(w, W.JOIN_SEQ);
+      }
+    }
+    return new ProcessError(`${err.message}; the queue dropped its ${dropped} items`, { code: ErrorCodes.CORRUPT, cause: err });
   }
 
   // Producers waiting for room are woken once half of it is free, not at every get: waking a
@@ -536,6 +580,7 @@ export class QueueCore {
     try {
       seg = new QueueSegment(segmentFromHandle(state.segment));
     } catch (err) {
+      if (err instanceof ProcessError && err.code === ErrorCodes.SHM_BAD_LAYOUT) throw err;
       throw new ProcessError("received a queue that is gone (every holder closed it)", { code: ErrorCodes.CLOSED, cause: err });
     }
     let slot = seg.holders.claim({ slot: state.slot, token: state.token }, state.pid);

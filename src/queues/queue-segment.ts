@@ -20,7 +20,7 @@
 // or a complete journal, which the next lock holder (told by the mutex that the owner died)
 // applies again; re-applying is harmless. So an item is in the queue exactly when its put's
 // journal was applied, and out of it exactly when its get's journal was.
-import { ArgumentError, ErrorCodes } from "../errors.js";
+import { ArgumentError, ErrorCodes, SharedMemoryError } from "../errors.js";
 import { describe } from "../validate.js";
 import { HolderTable } from "../shared/holders.js";
 import { createSegment, unlinkSegment, type Segment } from "../shared/segment.js";
@@ -99,12 +99,15 @@ export class Journal {
 }
 
 /** Applies a complete journal left by a holder that died; called with the lock held. True if there was one. */
+// A journal another process damaged must not loop for long or write the words it never changes
+// (LOCK, MAGIC and the layout below COUNT): its count is capped and such pairs are skipped.
 export function replay(words: Int32Array): boolean {
   if (Atomics.load(words, W.JVALID) === 0) return false;
-  const n = words[W.JCOUNT]!;
+  const n = Math.min(Math.max(0, words[W.JCOUNT]!), JMAX);
   for (let i = 0; i < n; i++) {
     const at = W.JOURNAL + 2 * i;
-    words[words[at]!] = words[at + 1]!;
+    const index = words[at]!;
+    if (index >= W.COUNT && index < words.length) words[index] = words[at + 1]!;
   }
   Atomics.store(words, W.JVALID, 0);
   return true;
@@ -128,11 +131,17 @@ export class QueueSegment {
   constructor(readonly segment: Segment) {
     // The whole segment: the journal may name words of the data area (PriorityQueue's heap).
     this.words = new Int32Array(segment.buffer, 0, Math.floor(segment.buffer.byteLength / 4));
-    if (Atomics.load(this.words, W.MAGIC) !== MAGIC) throw new TypeError(`segment ${segment.name} is not a queue`);
+    const bad = (why: string) => new SharedMemoryError(`segment ${segment.name} does not hold a queue: ${why}`, { code: ErrorCodes.SHM_BAD_LAYOUT });
+    if (this.words.length < DATA_AT / 4 || Atomics.load(this.words, W.MAGIC) !== MAGIC) throw bad("no queue header");
     this.kind = this.words[W.KIND] as QueueKind;
     this.maxsize = this.words[W.MAXSIZE]!;
     this.capacity = this.words[W.CAPACITY]!;
     this.joinable = this.words[W.JOINABLE] === 1;
+    if (this.kind !== QueueKind.Fifo && this.kind !== QueueKind.Lifo && this.kind !== QueueKind.Priority) throw bad(`unknown kind ${this.kind as number}`);
+    if (this.maxsize < 0) throw bad(`maxsize ${this.maxsize}`);
+    if (this.capacity < 64 || this.capacity % 8 !== 0 || DATA_AT + this.capacity > segment.buffer.byteLength) {
+      throw bad(`capacity ${this.capacity} in a segment of ${segment.buffer.byteLength} bytes`);
+    }
     this.holders = new HolderTable(segment.buffer, HOLDERS_AT, HOLDER_SLOTS);
   }
 

@@ -8,6 +8,7 @@
 //   HeapStore  a binary min-heap of entries (priority f64, seq, first block, length|flags) ordered
 //              by (priority, seq), and the payloads in 64-byte blocks chained through a free list,
 //              so that items can leave in any order.
+import { corruptData } from "../errors.js";
 import { DATA_AT, type Journal, W } from "./queue-segment.js";
 
 export const FLAG_OUT_OF_LINE = 0x40000000;
@@ -28,6 +29,17 @@ export interface Store {
   take(j: Journal): Taken;
   /** After a take: whether at least half of the space is free (producers waiting for room are woken then). */
   roomy(): boolean;
+  /** Empties the store (its words only; the caller zeroes COUNT): after damage it cannot read past. */
+  reset(): void;
+}
+
+/**
+ * put and take check every position and length they read from shared memory before using it: a
+ * store another process damaged throws ERR_CORRUPT (and the queue empties itself, core.ts) rather
+ * than write outside its data area, allocate by a bogus length or loop along a bogus chain.
+ */
+function damaged(what: string): Error {
+  return corruptData(`queue store: ${what}`);
 }
 
 function align4(n: number): number {
@@ -56,6 +68,7 @@ class FifoStore implements Store {
     const w = this.words;
     const tail = w[FifoStore.TAIL]!;
     const used = w[FifoStore.USED]!;
+    if (tail < 0 || tail >= this.capacity || (tail & 3) !== 0 || used < 0 || used > this.capacity) throw damaged(`tail ${tail}, ${used} bytes used`);
     const need = 4 + align4(payload.length);
     const toEnd = this.capacity - tail;
     const wrap = need > toEnd;
@@ -74,6 +87,7 @@ class FifoStore implements Store {
   take(j: Journal): Taken {
     const w = this.words;
     let head = w[FifoStore.HEAD]!;
+    if (head < 0 || head >= this.capacity || (head & 3) !== 0) throw damaged(`head ${head}`);
     let freed = 0;
     let header = this.#data32[head >> 2]!;
     if (header === WRAP) {
@@ -83,6 +97,7 @@ class FifoStore implements Store {
     }
     const length = header & LENGTH_MASK;
     const need = 4 + align4(length);
+    if (header < 0 || head + need > this.capacity || freed + need > w[FifoStore.USED]!) throw damaged(`record 0x${(header >>> 0).toString(16)} at ${head}`);
     const bytes = copyOut(this.#data, head + 4, length);
     const next = head + need;
     j.set(FifoStore.HEAD, next === this.capacity ? 0 : next);
@@ -92,6 +107,12 @@ class FifoStore implements Store {
 
   roomy(): boolean {
     return this.words[FifoStore.USED]! <= this.capacity >> 1;
+  }
+
+  reset(): void {
+    this.words[FifoStore.HEAD] = 0;
+    this.words[FifoStore.TAIL] = 0;
+    this.words[FifoStore.USED] = 0;
   }
 }
 
@@ -109,6 +130,7 @@ class LifoStore implements Store {
 
   put(payload: Uint8Array, flags: number, _priority: number, j: Journal): boolean {
     const top = this.words[LifoStore.TOP]!;
+    if (top < 0 || top > this.capacity || (top & 3) !== 0) throw damaged(`top ${top}`);
     const padded = align4(payload.length);
     if (top + padded + 4 > this.capacity) return false;
     this.#data.set(payload, top);
@@ -119,15 +141,21 @@ class LifoStore implements Store {
 
   take(j: Journal): Taken {
     const top = this.words[LifoStore.TOP]!;
+    if (top < 4 || top > this.capacity || (top & 3) !== 0) throw damaged(`top ${top}`);
     const header = this.#data32[(top - 4) >> 2]!;
     const length = header & LENGTH_MASK;
     const at = top - 4 - align4(length);
+    if (header < 0 || at < 0) throw damaged(`record 0x${(header >>> 0).toString(16)} below ${top}`);
     j.set(LifoStore.TOP, at);
     return { bytes: copyOut(this.#data, at, length), flags: header & ~LENGTH_MASK };
   }
 
   roomy(): boolean {
     return this.words[LifoStore.TOP]! <= this.capacity >> 1;
+  }
+
+  reset(): void {
+    this.words[LifoStore.TOP] = 0;
   }
 }
 
@@ -151,6 +179,8 @@ class HeapStore implements Store {
   static readonly FREE = W.STORE;
   readonly maxInline: number;
   readonly entries: number;
+  readonly blocks: number;
+  readonly #capacity: number;
   readonly #blocksAt: number; // word index (in `words`' buffer) of block 0
   readonly #all: Int32Array;
   readonly #data: Uint8Array;
@@ -159,6 +189,8 @@ class HeapStore implements Store {
   constructor(buffer: SharedArrayBuffer, private readonly words: Int32Array, capacity: number) {
     const layout = HeapStore.layout(capacity);
     this.entries = layout.entries;
+    this.blocks = layout.blocks;
+    this.#capacity = capacity;
     this.#blocksAt = (DATA_AT + layout.entries * ENTRY_BYTES) / 4;
     this.#all = new Int32Array(buffer, 0, (DATA_AT + capacity) / 4);
     this.#data = new Uint8Array(buffer, 0, DATA_AT + capacity);
@@ -204,17 +236,24 @@ class HeapStore implements Store {
     return a.priority < b.priority || (a.priority === b.priority && ((a.seq - b.seq) | 0) < 0);
   }
 
+  #checkBlock(b: number, what: string): void {
+    if (!(b >= -1 && b < this.blocks)) throw damaged(`${what} names block ${b} of ${this.blocks}`);
+  }
+
   put(payload: Uint8Array, flags: number, priority: number, j: Journal): boolean {
     const n = this.words[W.COUNT]!;
+    if (n < 0) throw damaged(`count ${n}`);
     if (n >= this.entries) return false;
     const k = Math.max(1, Math.ceil(payload.length / BLOCK_PAYLOAD));
     const chain: number[] = [];
     let b = this.words[HeapStore.FREE]!;
     for (let i = 0; i < k; i++) {
+      this.#checkBlock(b, "the free list");
       if (b < 0) return false;
       chain.push(b);
       b = this.#all[this.#next(b)]!;
     }
+    this.#checkBlock(b, "the free list");
     // The payload goes into the blocks' data (not their links: those are still the free list's).
     for (let i = 0; i < k; i++) {
       const from = i * BLOCK_PAYLOAD;
@@ -240,13 +279,17 @@ class HeapStore implements Store {
 
   take(j: Journal): Taken {
     const n = this.words[W.COUNT]!;
+    if (n < 1 || n > this.entries) throw damaged(`count ${n} of ${this.entries} entries`);
     const root = this.#entry(0);
     const length = root.header & LENGTH_MASK;
+    if (root.header < 0 || length > this.maxInline + BLOCK_PAYLOAD) throw damaged(`entry length ${length}`);
     const bytes = new Uint8Array(length);
     const k = Math.max(1, Math.ceil(length / BLOCK_PAYLOAD));
     let b = root.block;
     let last = b;
     for (let i = 0; i < k; i++) {
+      this.#checkBlock(b, "an item's chain");
+      if (b < 0) throw damaged("an item's chain ends early");
       const from = i * BLOCK_PAYLOAD;
       const at = (this.#next(b) + 1) * 4;
       bytes.set(this.#data.subarray(at, at + Math.min(BLOCK_PAYLOAD, length - from)), from);
@@ -283,6 +326,10 @@ class HeapStore implements Store {
 
   roomy(): boolean {
     return this.words[W.COUNT]! <= this.entries >> 1;
+  }
+
+  reset(): void {
+    HeapStore.init(this.#all.buffer as SharedArrayBuffer, this.words, this.#capacity);
   }
 }
 
