@@ -5,7 +5,8 @@
 // chaos` runs the same at full scale. FUZZ_SEED=n replays the random seed.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Client, ErrorCodes, Listener } from "multiproc";
+import { Client, ErrorCodes, Listener, type RemoteError } from "multiproc";
+import { MathsManager } from "./fixtures/manager-types.js";
 import type { FuzzResult } from "../chaos/fuzz/common.js";
 import { fuzzListener, fuzzManagerServer } from "../chaos/fuzz/network.js";
 
@@ -61,5 +62,15 @@ describe("regressions found by the attacks", () => {
     }
     (await good).close();
     assert.equal(reported, 4);
+  });
+
+  test("a manager object without an exposed list does not expose constructor or Object.prototype's methods", async () => {
+    await using m = new MathsManager();
+    await m.start();
+    const maths = await m.create("Maths");
+    assert.equal(await maths._callMethod("add", [2, 3]), 5);
+    for (const method of ["constructor", "toString", "hasOwnProperty", "valueOf"]) {
+      await assert.rejects(maths._callMethod(method, []), (err: RemoteError) => (err.cause as { code?: string }).code === ErrorCodes.NOT_EXPOSED);
+    }
   });
 });

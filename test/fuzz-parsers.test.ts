@@ -3,15 +3,16 @@
 // inputs each, from a fixed seed and from a random one (FUZZ_SEED=n replays it). `npm run chaos`
 // runs the same fuzzers at 10^5 cases each. Then the bugs the fuzzers found, one test each.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { describe, test } from "node:test";
-import { ErrorCodes, SharedMemory } from "multiproc";
-import { decodeBatch, decodeReply } from "#internal/pool/protocol.js";
+import { ErrorCodes, getContext, SharedMemory } from "multiproc";
+import { decodeBatch, decodeReply, RESULT_RING_CAPACITY, RESULT_RING_OFFSET, SEGMENT_BYTES } from "#internal/pool/protocol.js";
 import { initRing, RING_HEADER_BYTES, RingReader, RingWriter } from "#internal/transport/ring.js";
 import { dumps, handleTypesOf, loads, loadsAsync } from "#internal/transport/serialize.js";
 import type { Verdicts } from "../chaos/fuzz/common.js";
 import { fuzzFraming, fuzzManagerRequests, fuzzMessages, fuzzPoolFrames } from "../chaos/fuzz/parsers.js";
 import { fuzzRing, fuzzShareableList } from "../chaos/fuzz/shared.js";
+import { slowSqr, sqr } from "./fixtures/pool-targets.js";
 
 const FIXED_SEED = 20261123;
 const RANDOM_SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -116,5 +117,46 @@ describe("regressions found by fuzzing", () => {
     new Int32Array(sab, 0, 64)[37] = 1 << 20;
     assert.throws(() => new RingReader(sab, 0), { code: ErrorCodes.CORRUPT });
     assert.throws(() => new RingWriter(sab, 0), { code: ErrorCodes.CORRUPT });
+  });
+
+  /** Writes `header` as the next frame of a pool worker's result ring, through this process's mapping of its segment. */
+  function damagePoolReply(header: number): void {
+    const pages = Math.ceil(SEGMENT_BYTES / 4096) * 4096;
+    const prefix = `/dev/shm/${process.env.MULTIPROC_SHM_PREFIX ?? ""}mp_`;
+    const range = readFileSync("/proc/self/maps", "utf8")
+      .split("\n")
+      .filter((l) => l.includes(prefix))
+      .map((l) => l.split(" ")[0]!)
+      .find((r) => {
+        const [a, b] = r.split("-").map((h) => parseInt(h, 16));
+        return b! - a! === pages;
+      });
+    assert.ok(range !== undefined, "the worker's segment is not mapped here");
+    const fd = openSync(`/proc/self/map_files/${range}`, "r+");
+    try {
+      const word = Buffer.alloc(4);
+      readSync(fd, word, 0, 4, RESULT_RING_OFFSET + 64);
+      const tail = word.readInt32LE(0);
+      word.writeInt32LE(header, 0);
+      writeSync(fd, word, 0, 4, RESULT_RING_OFFSET + RING_HEADER_BYTES + (tail & (RESULT_RING_CAPACITY - 1)));
+      word.writeInt32LE((tail + 8) | 0, 0);
+      writeSync(fd, word, 0, 4, RESULT_RING_OFFSET + 64);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  test("pool: a reply frame damaged in shared memory costs that worker, not the parent (it threw out of the read loop)", async () => {
+    await using pool = new (getContext("process").Pool)(1);
+    assert.equal(await pool.apply(sqr, [3]), 9);
+    const running = pool.apply(slowSqr, [2, 2000]);
+    damagePoolReply(0x1fffffff);
+    // The task ran on the worker that was killed (WorkerLostError) or had not begun (run again).
+    const outcome = await running.then(
+      (v) => v,
+      (err: { code?: string }) => err.code,
+    );
+    assert.ok(outcome === 4 || outcome === ErrorCodes.WORKER_LOST, String(outcome));
+    assert.equal(await pool.apply(sqr, [5]), 25);
   });
 });

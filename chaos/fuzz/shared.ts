@@ -142,23 +142,24 @@ function listBytes(items: ShareableItem[]): Uint8Array {
 
 const validList = fc.array(item, { maxLength: 6 }).map(listBytes);
 
-/** Opens a list over `bytes` in a fresh segment, reads every item and writes each back. */
-function readList(bytes: Uint8Array): void {
-  const shm = new SharedMemory({ create: true, size: Math.max(1, bytes.length) });
+/** Opens a list over `bytes` (in a segment of exactly their size), reads every item and writes each back. */
+function readList(bytes: Uint8Array, segments: Map<number, SharedMemory>): void {
+  const size = Math.max(1, bytes.length);
+  let shm = segments.get(size);
+  if (shm === undefined) {
+    shm = new SharedMemory({ create: true, size });
+    segments.set(size, shm);
+  }
+  shm.buf.fill(0);
+  shm.buf.set(bytes);
+  const list = new ShareableList(null, { name: shm.name });
   try {
-    shm.buf.set(bytes);
-    const list = new ShareableList(null, { name: shm.name });
-    try {
-      for (let i = 0; i < list.length; i++) {
-        const value = list.get(i);
-        list.set(i, value);
-      }
-    } finally {
-      list.shm.close();
+    for (let i = 0; i < list.length; i++) {
+      const value = list.get(i);
+      list.set(i, value);
     }
   } finally {
-    shm.close();
-    shm.unlink();
+    list.shm.close();
   }
 }
 
@@ -167,10 +168,19 @@ export async function fuzzShareableList(opts: FuzzOptions): Promise<Verdicts> {
   // Lists drawn in small batches (each valid list costs a segment), every one damaged many ways.
   const n = casesFor(opts);
   const valid = [...draw(validList, opts.seed, Math.max(1, Math.ceil(n / 20)))];
+  // One segment per size, reused: each case opens the list anew (a mapping of its own).
+  const segments = new Map<number, SharedMemory>();
   let i = 0;
-  for (const bytes of draw(mutated(fc.constantFrom(...valid)), opts.seed + 1, n)) {
-    v.run(bytes, () => readList(bytes));
-    if (++i % 500 === 0) await releaseMappings();
+  try {
+    for (const bytes of draw(mutated(fc.constantFrom(...valid)), opts.seed + 1, n)) {
+      v.run(bytes, () => readList(bytes, segments));
+      if (++i % 1000 === 0) await releaseMappings();
+    }
+  } finally {
+    for (const shm of segments.values()) {
+      shm.close();
+      shm.unlink();
+    }
   }
   return v;
 }

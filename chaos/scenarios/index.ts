@@ -6,6 +6,7 @@ import { mainKillChaos } from "./main-kill.js";
 import { managerKillChaos } from "./manager-kill.js";
 import { poolChaos } from "./pool.js";
 import { queueChaos } from "./queue.js";
+import { fuzzListenerScenario, fuzzManagerScenario, fuzzParsersScenario, fuzzSharedScenario } from "./fuzz.js";
 
 export const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<ScenarioResult>> = {
   pool: poolChaos,
@@ -15,4 +16,8 @@ export const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<Scenar
   "main-kill": mainKillChaos,
   "queue-load": queueLoad,
   "manager-load": managerLoad,
+  "fuzz-parsers": fuzzParsersScenario,
+  "fuzz-shared": fuzzSharedScenario,
+  "fuzz-listener": fuzzListenerScenario,
+  "fuzz-manager": fuzzManagerScenario,
 };

@@ -417,12 +417,17 @@ export class Server implements LocalServer {
       this.#fail(sc, id, new ProcessError(`object #${oid} does not exist on this manager (released?)`, { code: ErrorCodes.UNKNOWN_OBJECT }));
       return;
     }
-    const exposed = entry.exposed === null ? !method.startsWith("_") : entry.exposed.has(method);
+    const fn = (entry.obj as Record<string, unknown> | null)?.[method];
+    // Without an exposed list: Python's public_methods (no "_" names, not "constructor", nothing
+    // inherited from Object.prototype), as listed at creation or added to the object since.
+    const exposed =
+      entry.exposed === null
+        ? !method.startsWith("_") && (typeof fn !== "function" || entry.exposedList.includes(method) || publicMethods(entry.obj).includes(method))
+        : entry.exposed.has(method);
     if (!exposed) {
       this.#fail(sc, id, new ProcessError(`method '${method}' of ${entry.typeid} is not exposed`, { code: ErrorCodes.NOT_EXPOSED }));
       return;
     }
-    const fn = (entry.obj as Record<string, unknown> | null)?.[method];
     if (typeof fn !== "function") {
       this.#fail(sc, id, new ProcessError(`${entry.typeid} has no method '${method}'`, { code: ErrorCodes.UNKNOWN_METHOD }));
       return;

@@ -1,7 +1,7 @@
 // The parent's side of one pool worker: the Process running worker.ts, the segment with its two
 // rings, the tasks it holds (in the order sent), and what happened when it died.
 import type { StartMethod } from "../backends/backend.js";
-import { corruptData } from "../errors.js";
+import { corruptData, ErrorCodes } from "../errors.js";
 import { Process } from "../process.js";
 import { createSegment, unlinkSegment, type Segment } from "../shared/segment.js";
 import { SharedMemory } from "../shared/shared-memory.js";
@@ -219,8 +219,10 @@ export class WorkerHandle implements WorkerIdentity {
       let frame: Uint8Array;
       try {
         frame = await this.#reader.recv({ signal: this.#stopReading.signal, ref: false });
-      } catch {
-        return; // EOF (the worker closed its end) or the exit handler took over.
+      } catch (err) {
+        // A result ring that does not parse: the worker cannot be trusted with more tasks.
+        if ((err as { code?: unknown }).code === ErrorCodes.CORRUPT) this.#breakDown();
+        return; // Otherwise EOF (the worker closed its end) or the exit handler took over.
       }
       this.#onFrame(frame);
       this.#drain();

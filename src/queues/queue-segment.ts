@@ -139,7 +139,8 @@ export class QueueSegment {
     this.joinable = this.words[W.JOINABLE] === 1;
     if (this.kind !== QueueKind.Fifo && this.kind !== QueueKind.Lifo && this.kind !== QueueKind.Priority) throw bad(`unknown kind ${this.kind as number}`);
     if (this.maxsize < 0) throw bad(`maxsize ${this.maxsize}`);
-    if (this.capacity < 64 || this.capacity % 8 !== 0 || DATA_AT + this.capacity > segment.buffer.byteLength) {
+    // A queue's segment is made exactly DATA_AT + capacity bytes long (checkCapacity: >= 4096).
+    if (this.capacity < 4096 || this.capacity % 8 !== 0 || DATA_AT + this.capacity !== segment.buffer.byteLength) {
       throw bad(`capacity ${this.capacity} in a segment of ${segment.buffer.byteLength} bytes`);
     }
     this.holders = new HolderTable(segment.buffer, HOLDERS_AT, HOLDER_SLOTS);
