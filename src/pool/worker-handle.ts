@@ -20,6 +20,7 @@ import {
   TASK_RING_CAPACITY,
   TASK_RING_OFFSET,
   type ErrorMessage,
+  type FromWorker,
   type ResultMessage,
   type SkippedMessage,
   type WorkerConfig,
@@ -275,11 +276,16 @@ export class WorkerHandle implements WorkerIdentity {
   }
 
   #drain(): void {
-    if (this.#broken) return;
-    try {
-      for (let f = this.#reader.tryRecv(); f !== undefined && !this.#broken; f = this.#reader.tryRecv()) this.#onFrame(f);
-    } catch {
-      this.#breakDown(); // the ring itself is corrupt
+    while (!this.#broken) {
+      let frame: Uint8Array | undefined;
+      try {
+        frame = this.#reader.tryRecv();
+      } catch {
+        this.#breakDown(); // the ring itself is corrupt
+        return;
+      }
+      if (frame === undefined) return;
+      this.#onFrame(frame);
     }
   }
 
@@ -294,15 +300,23 @@ export class WorkerHandle implements WorkerIdentity {
 
   #onFrame(frame: Uint8Array): void {
     if (this.#broken) return;
+    let m: FromWorker;
     try {
-      this.#handleReply(frame);
+      m = decodeReply(frame);
+      // A reply must answer the oldest task in flight; checked before the task leaves `inflight`,
+      // so a worker killed for it still accounts for it.
+      if (m.kind === "result" || m.kind === "error" || m.kind === "skipped") {
+        const next = this.inflight.peek();
+        if (next === undefined || next.id !== m.id) throw corruptData(`${this.name} answered task ${m.id}, expected ${next?.id}`);
+      }
     } catch {
       this.#breakDown();
+      return;
     }
+    this.#handleReply(m);
   }
 
-  #handleReply(frame: Uint8Array): void {
-    const m = decodeReply(frame);
+  #handleReply(m: FromWorker): void {
     switch (m.kind) {
       case "ready":
         if (this.state === "starting") this.state = "ready";
@@ -319,9 +333,6 @@ export class WorkerHandle implements WorkerIdentity {
         return;
       }
       default: {
-        // Checked before the task leaves `inflight`, so a worker killed for it still accounts for it.
-        const next = this.inflight.peek();
-        if (next === undefined || next.id !== m.id) throw corruptData(`${this.name} answered task ${m.id}, expected ${next?.id}`);
         const unit = this.inflight.shift()!;
         this.#answered++;
         this.#events.reply(this, unit, m);
