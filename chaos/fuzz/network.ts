@@ -9,7 +9,9 @@ import fc from "fast-check";
 import { Client, getContext, Pipe, type SocketConnection } from "multiproc";
 import { CHALLENGE, createResponse, FAILURE, WELCOME } from "#internal/connection/auth.js";
 import { FrameDecoder, frameHeader } from "#internal/connection/framing.js";
-import { dumps, loads } from "#internal/transport/serialize.js";
+import { PROTOCOL_VERSION } from "#internal/managers/messages.js";
+import { decodeFrame } from "#internal/managers/wire.js";
+import { dumps } from "#internal/transport/serialize.js";
 import { casesFor, describeError, draw, isTyped, malformed, result, type FuzzOptions, type FuzzResult } from "./common.js";
 import { validMessage, validRequest, parseRequest } from "./parsers.js";
 import { FuzzManager, serveListener, type ListenerStats, type Probe, type ServerMemory } from "./targets.js";
@@ -447,7 +449,7 @@ export async function fuzzManagerServer(opts: FuzzOptions): Promise<FuzzResult> 
     let reconnects = 0;
     const codes: Record<string, number> = {};
     const uncoded: string[] = [];
-    const hello = dumps({ kind: "hello", id: PROBE_ID, version: 1 }, "socket");
+    const hello = dumps({ kind: "hello", id: PROBE_ID, version: PROTOCOL_VERSION }, "socket");
     const lane = async () => {
       let conn: SocketConnection | undefined;
       for (let step = cases.next(); step.done !== true; step = cases.next()) {
@@ -470,7 +472,7 @@ export async function fuzzManagerServer(opts: FuzzOptions): Promise<FuzzResult> 
           await conn.sendBytes(bytes);
           await conn.sendBytes(hello);
           for (;;) {
-            const reply = loads(await within(conn.recvBytes(), ANSWER_MS, "probe")) as { id?: unknown; kind?: unknown; error?: { code?: unknown } };
+            const reply = decodeFrame(await within(conn.recvBytes(), ANSWER_MS, "probe")) as { id?: unknown; kind?: unknown; error?: { code?: unknown } };
             if (reply.kind === "error") {
               const code = typeof reply.error?.code === "string" ? reply.error.code : "uncoded";
               codes[code] = (codes[code] ?? 0) + 1;
