@@ -9,6 +9,14 @@ import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
 import { ROOT } from "./helpers.js";
 
+// A test file that overruns its time limit is killed without running its clean-up: redis-server
+// and the worker nodes it started would be orphaned (and hold the test runner open). util-linux's
+// setpriv execs the command with a parent-death signal, so they die with the test file.
+const SETPRIV = spawnSync("setpriv", ["--help"]).status === 0 ? "setpriv" : undefined;
+function dieWithUs(command: string, args: string[]): [string, string[]] {
+  return SETPRIV === undefined ? [command, args] : [SETPRIV, ["--pdeathsig", "KILL", command, ...args]];
+}
+
 export const CLI = join(ROOT, "dist/cli/multiproc.js");
 
 function onPath(name: string): string | undefined {
@@ -107,7 +115,7 @@ export class RedisServer {
 
   /** (Re)starts the server on its port, empty. */
   async restart(): Promise<void> {
-    const child = spawn(REDIS_SERVER!, ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"], {
+    const child = spawn(...dieWithUs(REDIS_SERVER!, ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"]), {
       stdio: ["ignore", "pipe", "inherit"],
     });
     this.#child = child;
@@ -168,7 +176,7 @@ export class NodeProcess {
       String(options.stalledInterval ?? 1000),
     ];
     if (options.queue !== undefined) args.push("--queue", options.queue);
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(...dieWithUs(process.execPath, args), { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
     await waitForLine(child, /serving queue/);
     child.stdout.resume();
     return new NodeProcess(child, name);
