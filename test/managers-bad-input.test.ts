@@ -79,6 +79,23 @@ describe("manager server: bad input", () => {
     await manager.shutdown();
   });
 
+  test("a decref whose count is not a number gives nothing back: another client's object lives on", async () => {
+    const { manager, address, d } = await served();
+    await d.set("k", 1);
+    const oid = (d as unknown as { _token: { oid: number } })._token.oid;
+    for (const count of [Number.NaN, Number.POSITIVE_INFINITY, -1]) {
+      const conn = await Client(address, { authkey: KEY });
+      await conn.send({ kind: "incref", oid });
+      await conn.send({ kind: "decref", oid, count });
+      // Requests on one connection are handled in order: the hello's answer follows the decref.
+      await conn.send({ kind: "hello", id: 1, version: PROTOCOL_VERSION });
+      assert.equal(((await conn.recv()) as { kind: string }).kind, "ok");
+      conn.close();
+    }
+    assert.equal(await d.get("k"), 1, "the dict must survive (a NaN count used to free it)");
+    await manager.shutdown();
+  });
+
   test("1,000 connections opened and dropped (half of them authenticated, each making a dict) leave nothing behind", async () => {
     const { manager, server, address, d } = await served();
     const objects = server.objectCount;

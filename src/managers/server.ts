@@ -374,7 +374,9 @@ export class Server implements LocalServer {
       case "decref": {
         // Only references this connection holds can be given back.
         const held = sc.refs.get(m.oid) ?? 0;
-        const count = Math.min(held, Math.max(0, Math.floor(m.count)));
+        // A count that is not a finite number (NaN from a damaged or hostile frame) gives nothing
+        // back: NaN would turn the object's count to NaN, which frees it under every other holder.
+        const count = Number.isFinite(m.count) ? Math.min(held, Math.max(0, Math.floor(m.count))) : 0;
         if (count === 0) return;
         if (held === count) sc.refs.delete(m.oid);
         else sc.refs.set(m.oid, held - count);
