@@ -197,3 +197,14 @@ export function fromNative(err: unknown): ProcessError {
 export function corruptData(what: string, cause?: unknown): ProcessError {
   return new ProcessError(`corrupt data from another process: ${what}`, { code: ErrorCodes.CORRUPT, cause });
 }
+
+/** A copy of an error that can always travel (when the original holds something that cannot). */
+export function plainError(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
+  const copy = new Error(err.message);
+  copy.name = err.name;
+  copy.stack = err.stack;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string") Object.assign(copy, { code });
+  return copy;
+}

@@ -30,7 +30,7 @@
 // imports file:///opt/app/dist/tasks.js. Modules outside the root travel as absolute URLs.
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ErrorCodes, ProcessError, RemoteError, StateError, TimeoutError, WorkerLostError, type ErrorCode } from "../errors.js";
+import { ErrorCodes, plainError, ProcessError, RemoteError, StateError, TimeoutError, WorkerLostError, type ErrorCode } from "../errors.js";
 import { FrameReader, FrameWriter } from "../pool/codec.js";
 import type { TaskMode } from "../pool/protocol.js";
 import type { TargetDescriptor } from "../target.js";
@@ -129,17 +129,6 @@ export interface Outcome {
   pid: number;
   /** The result, or the task's error. */
   value: unknown;
-}
-
-/** A copy of an error that can always travel (when the original holds something that cannot). */
-function plainError(err: unknown): Error {
-  if (!(err instanceof Error)) return new Error(String(err));
-  const copy = new Error(err.message);
-  copy.name = err.name;
-  copy.stack = err.stack;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string") Object.assign(copy, { code });
-  return copy;
 }
 
 /** The outcome as a job's return value. An error that cannot be sent is sent as a plain copy. */

@@ -3,7 +3,7 @@
 // result as soon as the task ends (protocol.ts has the diagram). Only this file runs in workers;
 // the parent side is pool.ts and worker-handle.ts.
 import { constants, openSync, writeSync } from "node:fs";
-import { ErrorCodes, ProcessError } from "../errors.js";
+import { ErrorCodes, plainError, ProcessError } from "../errors.js";
 import { setBootstrapping } from "../runtime.js";
 import type { SharedMemory } from "../shared/shared-memory.js";
 import type { TargetDescriptor } from "../target.js";
@@ -102,17 +102,6 @@ function runTask(fn: AnyFunction, task: TaskMessage): unknown {
     case "starmap":
       return runMany(fn, payload, true);
   }
-}
-
-/** A copy of an error that can always travel (when the original holds something that cannot). */
-function plainError(err: unknown): Error {
-  if (!(err instanceof Error)) return new Error(String(err));
-  const copy = new Error(err.message);
-  copy.name = err.name;
-  copy.stack = err.stack;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string") Object.assign(copy, { code });
-  return copy;
 }
 
 class Worker {
