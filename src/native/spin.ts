@@ -13,23 +13,30 @@ const MIN_MS = 0.001;
 const PROBE_EVERY = 8;
 
 export class Spinner {
-  #budget = FULL_MS;
+  readonly #full: number;
+  #budget: number;
   #skipped = 0;
+
+  /** `fullMs`: the budget of a full spin (default MULTIPROC_SPIN_US, 20 us). */
+  constructor(fullMs = FULL_MS) {
+    this.#full = FULL_MS <= 0 ? 0 : fullMs;
+    this.#budget = this.#full;
+  }
 
   /** Polls `ready` for up to the current budget; true as soon as it holds, false if it never did. */
   spin(ready: () => boolean): boolean {
     for (let i = 0; i < 32; i++) if (ready()) return true;
     let budget = this.#budget;
     if (budget < MIN_MS) {
-      if (++this.#skipped < PROBE_EVERY || FULL_MS <= 0) return false;
+      if (++this.#skipped < PROBE_EVERY || this.#full <= 0) return false;
       this.#skipped = 0;
-      budget = FULL_MS;
+      budget = this.#full;
     }
     const end = performance.now() + budget;
     do {
       for (let i = 0; i < 32; i++) {
         if (ready()) {
-          this.#budget = FULL_MS;
+          this.#budget = this.#full;
           return true;
         }
       }
