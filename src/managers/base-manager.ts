@@ -48,8 +48,10 @@ export interface ManagerOptions {
   /** Largest request the server accepts, in bytes (default 1 GiB). */
   maxMessageSize?: number;
   /**
-   * Whether this client may exchange shared-memory segments with a server on this machine
-   * (default true): Arrow tables and big typed arrays then travel without copies through the socket.
+   * Whether this client may use shared memory with a server on this machine (default true): its
+   * calls then go through a shared-memory link instead of the socket (docs/protocol.md, "Local
+   * link"), and Arrow tables and big typed arrays travel without copies. false: the socket only,
+   * as for a client on another machine.
    */
   sharedMemory?: boolean;
 }

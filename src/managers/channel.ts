@@ -9,6 +9,7 @@ import { kListen, kRef, kWriteFrame, SocketConnection } from "../connection/sock
 import { BrokenBarrierError, Empty, EOFError, ErrorCodes, Full, ProcessError, RemoteError, TimeoutError } from "../errors.js";
 import { loadHandleTypes, ModuleNeeded } from "../transport/handles.js";
 import { dumps, dumpsAsync, handleTypesOf } from "../transport/serialize.js";
+import { ClientLink } from "./link.js";
 import { shmIdentity } from "./locality.js";
 import { decodeFrame, encodeCall } from "./wire.js";
 import { PROTOCOL_VERSION, type Request, type Response } from "./messages.js";
@@ -59,7 +60,12 @@ export class Channel {
   readonly #options: ChannelOptions;
   #conn: SocketConnection | undefined;
   #connecting: Promise<void> | undefined;
-  #queue: Uint8Array[] = [];
+  /** Frames (and how many replies each asks for) held until the server answered our hello. */
+  #queue: [Uint8Array, number][] = [];
+  /** The hello was answered: frames go out (through the link, if there is one). */
+  #ready = false;
+  /** A local server's shared-memory link (link.ts), once its offer was taken. */
+  #link: ClientLink | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #closed = false;
@@ -93,11 +99,25 @@ export class Channel {
     if (this.#conn !== undefined || this.#connecting !== undefined) return;
     const hello = this.#nextId++;
     const onHello = (r: Response) => {
-      if (r.kind === "ok" && (r.value as { local?: unknown } | null)?.local === true) this.#transport = "bytes";
+      const value = r.kind === "ok" ? (r.value as { local?: unknown; link?: unknown } | null) : null;
+      if (value?.local === true) this.#transport = "bytes";
+      if (value?.link !== undefined && this.#conn !== undefined) {
+        this.#link = ClientLink.open(value.link);
+        this.#link?.listen(
+          (frame) => this.#onFrame(frame),
+          (err) => this.#failAll(err),
+        );
+      }
+      // Everything asked for meanwhile goes out now, all of it the same way, so the server reads
+      // it in order.
+      this.#ready = true;
+      const queued = this.#queue;
+      this.#queue = [];
+      for (const [frame, replies] of queued) this.#write(frame, replies);
     };
     this.#pending.set(hello, { resolve: onHello, reject: () => undefined });
     const shm = this.#options.sharedMemory === false ? undefined : shmIdentity();
-    this.#queue.unshift(dumps({ kind: "hello", id: hello, version: PROTOCOL_VERSION, ...(shm === undefined ? {} : { shm }) }, "socket"));
+    const helloFrame = dumps({ kind: "hello", id: hello, version: PROTOCOL_VERSION, ...(shm === undefined ? {} : { shm, link: true }) }, "socket");
     this.#connecting = (async () => {
       const socket = await connectSocket(this.address);
       const conn = new SocketConnection(socket);
@@ -112,8 +132,7 @@ export class Channel {
         }
         this.#conn = conn;
         conn[kListen]((frame) => this.#onFrame(frame), (err) => this.#lost(err));
-        for (const frame of this.#queue) conn[kWriteFrame](frame);
-        this.#queue = [];
+        conn[kWriteFrame](helloFrame);
         this.#updateRef();
       },
       (err: Error) => {
@@ -129,6 +148,11 @@ export class Channel {
 
   #lost(err: Error): void {
     if (channels.get(this.#key) === this) channels.delete(this.#key);
+    // Replies the server published on the link before it went count (a `shutdown` answered).
+    this.#link?.drainNow();
+    this.#link?.close();
+    this.#link = undefined;
+    this.#ready = false;
     this.#conn = undefined;
     this.#queue = [];
     this.#transport = "socket";
@@ -183,12 +207,18 @@ export class Channel {
     this.#lost(err);
   }
 
-  #send(frame: Uint8Array): void {
-    if (this.#conn !== undefined) this.#conn[kWriteFrame](frame);
+  /** Sends a frame that asks for `replies` replies (0 or 1), or holds it until the connection is ready. */
+  #send(frame: Uint8Array, replies: number): void {
+    if (this.#ready) this.#write(frame, replies);
     else {
-      this.#queue.push(frame);
+      this.#queue.push([frame, replies]);
       this.#connect();
     }
+  }
+
+  #write(frame: Uint8Array, replies: number): void {
+    if (this.#link !== undefined) this.#link.write(frame, replies);
+    else this.#conn?.[kWriteFrame](frame);
   }
 
   /** Sends a request; resolves with its response (error responses included). */
@@ -208,14 +238,14 @@ export class Channel {
       this.#pending.set(id, { resolve, reject });
       this.#updateRef();
       if (frame !== undefined) {
-        this.#send(frame);
+        this.#send(frame, 1);
         return;
       }
       // Encode once the module it needs is loaded; requests made meanwhile keep their order.
       const encoding = (this.#encoding ?? Promise.resolve())
         .then(() => dumpsAsync(message, this.#transport))
         .then(
-          (f) => this.#send(f),
+          (f) => this.#send(f, 1),
           (err: unknown) => {
             this.#pending.delete(id);
             this.#updateRef();
@@ -233,8 +263,8 @@ export class Channel {
   notify(message: { kind: "incref"; oid: number } | { kind: "decref"; oid: number; count: number }): void {
     if (this.#closed) return;
     const frame = dumps(message, "socket");
-    if (this.#encoding === undefined) this.#send(frame);
-    else void this.#encoding.then(() => this.#send(frame));
+    if (this.#encoding === undefined) this.#send(frame, 0);
+    else void this.#encoding.then(() => this.#send(frame, 0));
   }
 
   /** Closes the connection (pending calls reject with EOFError). */

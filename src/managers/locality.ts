@@ -2,7 +2,7 @@
 // its /dev/shm in its hello: the kernel's boot id (the same kernel) and the device and inode of
 // /dev/shm (the same tmpfs, not a container's own). When it matches the server's, the two may
 // exchange segment names instead of bytes (docs/design.md, "Managers": local clients).
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, readlinkSync, statSync } from "node:fs";
 
 let identity: string | undefined | null = null;
 
@@ -18,4 +18,21 @@ export function shmIdentity(): string | undefined {
     }
   }
   return identity;
+}
+
+let pidns: string | undefined | null = null;
+
+/**
+ * This process's pid namespace ("pid:[inode]"), or undefined: a peer that shares /dev/shm may
+ * still see other processes under /proc (a container with the host's IPC but its own pids).
+ */
+export function pidNamespace(): string | undefined {
+  if (pidns === null) {
+    try {
+      pidns = `${shmIdentity() ?? ""}/${readlinkSync("/proc/self/ns/pid")}`;
+    } catch {
+      pidns = undefined;
+    }
+  }
+  return pidns;
 }

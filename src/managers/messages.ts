@@ -23,9 +23,11 @@ export interface Token {
 /**
  * First message on a connection: the protocol version and, from a client that can map this
  * machine's segments, the identity of its /dev/shm (locality.ts); answered by `ok` with
- * `{ sid, version, local }`. A local connection carries values with the "bytes" transport.
+ * `{ sid, version, local, link? }`. A local connection carries values with the "bytes" transport.
+ * `link: true` asks for a shared-memory link (link.ts); the answer's `link` offers one, and the
+ * client then sends everything through it (or, if it cannot use it, through the socket).
  */
-export interface HelloRequest { kind: "hello"; id: number; version: number; shm?: string }
+export interface HelloRequest { kind: "hello"; id: number; version: number; shm?: string; link?: boolean }
 /** Make a new object of a registered type; answered by `proxy`. */
 export interface CreateRequest { kind: "create"; id: number; typeid: string; args: unknown[] }
 /** Call an exposed method; answered by `ok`, `proxy` (methodToTypeid) or `error`. */
@@ -66,7 +68,7 @@ export function isRequest(value: unknown): value is Request {
     case "call":
       return typeof m.id === "number" && typeof m.oid === "number" && typeof m.method === "string" && Array.isArray(m.args);
     case "hello":
-      return typeof m.id === "number" && (m.shm === undefined || typeof m.shm === "string");
+      return typeof m.id === "number" && (m.shm === undefined || typeof m.shm === "string") && (m.link === undefined || typeof m.link === "boolean");
     default:
       return typeof m.id === "number";
   }

@@ -12,7 +12,7 @@ import { currentProcess } from "../runtime.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import type { Address } from "../connection/listener.js";
 import { Channel, incomingChannel, unwrap } from "./channel.js";
-import { localServers } from "./local-servers.js";
+import { decoding } from "./local-servers.js";
 import type { Response, Token } from "./messages.js";
 
 /** What a proxy becomes on the wire (handle type "manager-proxy"). */
@@ -159,8 +159,8 @@ export function fromResponse(response: Response, channel: Channel): unknown {
 
 registerHandleType("manager-proxy", (raw) => {
   const state = raw as ProxyState;
-  const local = localServers.get(state.token.sid);
-  if (local !== undefined) return local.storedRef(state.token, state.exposed);
+  const local = decoding.server;
+  if (local !== undefined && local.sid === state.token.sid) return local.storedRef(state.token, state.exposed);
   const via = incomingChannel();
   if (state.owned === true && via !== undefined) {
     return makeProxy({ ...state.token, address: via.address }, state.exposed, via);

@@ -11,7 +11,9 @@ import { unpinAllTables, tablePolicy } from "../arrow/table-policy.js";
 import { kReduce, loadHandleTypes, ModuleNeeded, type Reduced, type Transport } from "../transport/handles.js";
 import { dumps, handleTypesOf } from "../transport/serialize.js";
 import { kCallerGone, kFreed, kServerStopped, runAs, type CallContext, type CallerAware, type FreeAware, type ServerStopAware } from "./call-context.js";
-import { localServers, type LocalServer } from "./local-servers.js";
+import type { LinkOffer } from "./link.js";
+import { LinkHub, type ServerLink } from "./link-server.js";
+import { decoding, localServers, type LocalServer } from "./local-servers.js";
 import { shmIdentity } from "./locality.js";
 import { decodeFrame, encodeOk } from "./wire.js";
 import { isRequest, PROTOCOL_VERSION, type Request, type Response, type Token } from "./messages.js";
@@ -54,6 +56,8 @@ interface ServerConn {
   decoding: Promise<void>;
   /** "bytes" once the client showed it shares our /dev/shm (hello): segments instead of copies. */
   transport: Extract<Transport, "bytes" | "socket">;
+  /** The shared-memory link offered to a local client (link.ts); replies use it once it is active. */
+  link: ServerLink | undefined;
 }
 
 const DEFAULT_MAX_MESSAGE = 1 << 30;
@@ -125,6 +129,8 @@ export class Server implements LocalServer {
   #nextOid = 1;
   #nextConn = 1;
   readonly #conns = new Set<ServerConn>();
+  /** Local clients' links, made at the first offer (undefined: not yet; null: links cannot work here). */
+  #hub: LinkHub | null | undefined;
   readonly #finalizer = new FinalizationRegistry<number>((oid) => this.#decref(oid, 1));
   #stopped = false;
   readonly #done: Promise<void>;
@@ -177,6 +183,7 @@ export class Server implements LocalServer {
     localServers.delete(this.sid);
     this.#listener?.close();
     for (const sc of [...this.#conns]) sc.conn.close();
+    this.#hub?.close();
     for (const entry of this.#objects.values()) {
       const obj = entry.obj as Partial<ServerStopAware> | null;
       if (typeof obj === "object" && obj !== null && typeof obj[kServerStopped] === "function") obj[kServerStopped]();
@@ -184,6 +191,13 @@ export class Server implements LocalServer {
     this.#objects.clear();
     unpinAllTables();
     this.#resolveDone();
+  }
+
+  /** How many connected clients talk through a shared-memory link (for tests and diagnostics). */
+  get linkCount(): number {
+    let n = 0;
+    for (const sc of this.#conns) if (sc.link?.active === true) n++;
+    return n;
   }
 
   /** How many authenticated clients are connected (for tests and diagnostics). */
@@ -257,13 +271,14 @@ export class Server implements LocalServer {
     }
     const abort = new AbortController();
     const id = this.#nextConn++;
-    const sc: ServerConn = { id, conn, refs: new Map(), abort, ctx: { conn: id, signal: abort.signal }, asyncDecodes: 0, decoding: Promise.resolve(), transport: "socket" };
+    const sc: ServerConn = { id, conn, refs: new Map(), abort, ctx: { conn: id, signal: abort.signal }, asyncDecodes: 0, decoding: Promise.resolve(), transport: "socket", link: undefined };
     this.#conns.add(sc);
     conn[kListen]((frame) => this.#onFrame(sc, frame), () => this.#closed(sc));
   }
 
   #closed(sc: ServerConn): void {
     if (!this.#conns.delete(sc)) return;
+    if (sc.link !== undefined) this.#hub?.remove(sc.link);
     sc.abort.abort(new ProcessError("the client disconnected", { code: ErrorCodes.EOF }));
     for (const [oid, count] of sc.refs) this.#decref(oid, count);
     sc.refs.clear();
@@ -276,6 +291,7 @@ export class Server implements LocalServer {
   /** A client that breaks the protocol is disconnected; the others are not affected. */
   #drop(sc: ServerConn): void {
     sc.conn.close();
+    sc.link?.close();
     this.#closed(sc);
   }
 
@@ -297,6 +313,7 @@ export class Server implements LocalServer {
     let message: unknown;
     // Tables that arrive through shared memory keep their segment, so handing them on is free.
     tablePolicy.retain = true;
+    decoding.server = this;
     try {
       message = decodeFrame(frame);
     } catch {
@@ -305,6 +322,7 @@ export class Server implements LocalServer {
       return;
     } finally {
       tablePolicy.retain = false;
+      decoding.server = undefined;
     }
     if (!isRequest(message)) {
       this.#drop(sc);
@@ -330,7 +348,8 @@ export class Server implements LocalServer {
       if (response.kind === "error") return;
       frame = this.#encode(sc, { kind: "error", id: response.id, error: errorOf(err) });
     }
-    sc.conn[kWriteFrame](frame);
+    if (sc.link?.active === true) sc.link.write(frame);
+    else sc.conn[kWriteFrame](frame);
   }
 
   /** A reply's frame: references inside are counted for `sc`; tables stay pinned for local clients. */
@@ -362,7 +381,7 @@ export class Server implements LocalServer {
           return;
         }
         if (m.shm !== undefined && m.shm === shmIdentity()) sc.transport = "bytes";
-        this.#reply(sc, { kind: "ok", id: m.id, value: { sid: this.sid, version: PROTOCOL_VERSION, local: sc.transport === "bytes" } });
+        this.#reply(sc, { kind: "ok", id: m.id, value: { sid: this.sid, version: PROTOCOL_VERSION, local: sc.transport === "bytes", ...this.#offerLink(sc, m.link === true) } });
         return;
       case "incref": {
         const entry = this.#objects.get(m.oid);
@@ -395,6 +414,22 @@ export class Server implements LocalServer {
         this.#call(sc, m.id, m.oid, m.method, m.args);
         return;
     }
+  }
+
+  /** A shared-memory link for a local client that asked for one, when this server can make it. */
+  #offerLink(sc: ServerConn, asked: boolean): { link?: LinkOffer } {
+    if (!asked || sc.transport !== "bytes" || sc.link !== undefined) return {};
+    this.#hub ??= LinkHub.open() ?? null;
+    if (this.#hub === null) return {};
+    try {
+      sc.link = this.#hub.offer(
+        (frame) => this.#onFrame(sc, frame),
+        () => this.#drop(sc),
+      );
+    } catch {
+      return {}; // no room in /dev/shm for it: the socket serves
+    }
+    return { link: sc.link.offer };
   }
 
   #create(sc: ServerConn, id: number, typeid: string, args: unknown[]): void {

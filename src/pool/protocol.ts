@@ -28,7 +28,7 @@ import { corruptData } from "../errors.js";
 import type { TargetDescriptor } from "../target.js";
 import { ringSize } from "../transport/ring.js";
 import { FrameReader, FrameWriter } from "./codec.js";
-import type { WakeTarget } from "./wake.js";
+import type { WakeTarget } from "../transport/wake.js";
 
 export const STARTED = 0;
 export const PARENT_WAITING = 1;

@@ -14,7 +14,7 @@ import { encodePayload, type ErrorMessage, type ResultMessage, type SkippedMessa
 import { StatsTable, type WorkerStats } from "./stats.js";
 import { TargetTable } from "./target-table.js";
 import type { Call, Engine, TargetEntry, Unit } from "./task.js";
-import { WakePipe } from "./wake.js";
+import { WakePipe } from "../transport/wake.js";
 import { POLL_MS, WorkerHandle, type Exit, type HandleEvents } from "./worker-handle.js";
 
 const PREFETCH_MS = 2;

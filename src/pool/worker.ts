@@ -2,7 +2,6 @@
 // batches of tasks from its task ring, runs them one at a time in arrival order, and publishes each
 // result as soon as the task ends (protocol.ts has the diagram). Only this file runs in workers;
 // the parent side is pool.ts and worker-handle.ts.
-import { constants, openSync, writeSync } from "node:fs";
 import { ErrorCodes, plainError, ProcessError } from "../errors.js";
 import { setBootstrapping } from "../runtime.js";
 import type { SharedMemory } from "../shared/shared-memory.js";
@@ -26,7 +25,7 @@ import {
   type ToWorker,
   type WorkerConfig,
 } from "./protocol.js";
-import type { WakeTarget } from "./wake.js";
+import { openWake, ringWake } from "../transport/wake.js";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
@@ -48,19 +47,6 @@ interface QueuedTask extends TaskMessage {
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return ((typeof v === "object" && v !== null) || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
-}
-
-const ONE = new Uint8Array([1]);
-
-/** The parent's wake pipe (wake.ts), or -1 when it cannot be opened here. */
-function openWake(target: WakeTarget | null): number {
-  if (target === null) return -1;
-  if (target.pid === process.pid) return target.fd; // a thread shares the parent's descriptors
-  try {
-    return openSync(`/proc/${target.pid}/fd/${target.fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch {
-    return -1;
-  }
 }
 
 /** Imports (or rebuilds) a target; a child importing user code must not start processes meanwhile. */
@@ -139,11 +125,7 @@ class Worker {
   // hear of those published, or it would sleep on its pipe while this waits for it to read.
   readonly #ringParent = (): void => {
     if (this.#wakeFd >= 0 && Atomics.load(this.#control, PARENT_WAITING) !== 0 && Atomics.exchange(this.#control, PARENT_WAITING, 0) !== 0) {
-      try {
-        writeSync(this.#wakeFd, ONE);
-      } catch {
-        // A full pipe already holds a wake-up; a closed one means the parent is going away.
-      }
+      ringWake(this.#wakeFd);
     }
   };
 

@@ -230,13 +230,15 @@ export class RingWriter extends RingBase {
     this.#tail = Atomics.load(this.words, TAIL);
   }
 
-  async send(payload: Uint8Array, options: WaitOptions = {}): Promise<void> {
+  /** `beforeWait`: as for sendSync. */
+  async send(payload: Uint8Array, options: WaitOptions & { beforeWait?: (() => void) | undefined } = {}): Promise<void> {
     this.#checkOpen();
     this.#sync();
     const deadline = deadlineOf(options.timeout);
     for (const [header, bytes, from, length] of this.#frames(payload)) {
       while (!this.#put(header, bytes, from, length)) {
         this.#checkOpen();
+        options.beforeWait?.();
         const need = 4 + align4(length);
         const ok = await this.waitAsync(WSEQ, WSLEEP, () => this.#free() >= need || this.closedFlags() !== 0, deadline, options.signal, brokenPipe, options.ref);
         if (!ok) throw new TimeoutError("timed out waiting for room in the pipe");

@@ -1,4 +1,5 @@
-// How workers wake the parent: a pipe in the parent's event loop. An asynchronous futex wait costs
+// How a peer wakes a process's event loop: a pipe (the Pool's workers wake their parent; local
+// manager clients wake their server, managers/link-server.ts). An asynchronous futex wait costs
 // a registration with the waiter thread per wait and two thread hops per wake (the waiter thread,
 // then the event loop); a pipe is registered once with epoll and wakes the event loop directly.
 //
@@ -10,13 +11,19 @@
 // Process workers open the pipe as /proc/<parent pid>/fd/<fd>; thread workers share the parent's
 // descriptors. A worker that cannot open it says so in its `ready` message, and the parent waits on
 // that worker's ring instead.
-import { closeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, writeSync } from "node:fs";
 import { Socket } from "node:net";
 import { native } from "../native/binding.js";
 
 export interface WakeTarget {
   pid: number;
   fd: number;
+  /**
+   * The pipe's inode, when the opener may live in another pid namespace (a manager's client that
+   * shares /dev/shm): /proc/<pid>/fd/<fd> there could name another process's descriptor, so the
+   * opener checks that it got this very pipe.
+   */
+  ino?: number;
 }
 
 export class WakePipe {
@@ -27,7 +34,7 @@ export class WakePipe {
 
   private constructor(readFd: number, writeFd: number, onWake: () => void) {
     this.#writeFd = writeFd;
-    this.target = { pid: process.pid, fd: writeFd };
+    this.target = { pid: process.pid, fd: writeFd, ino: fstatSync(writeFd).ino };
     this.#socket = new Socket({ fd: readFd, readable: true, writable: false });
     this.#socket.on("data", onWake);
     this.#socket.on("error", () => undefined);
@@ -55,5 +62,42 @@ export class WakePipe {
     } catch {
       // Closed already.
     }
+  }
+}
+
+const ONE = new Uint8Array([1]);
+
+/** Opens the writing end of `target`'s pipe; -1 if it cannot be opened here (or is not that pipe). */
+export function openWake(target: WakeTarget | null): number {
+  if (target === null) return -1;
+  if (target.pid === process.pid) return target.fd; // a thread shares the process's descriptors
+  let fd = -1;
+  try {
+    fd = openSync(`/proc/${target.pid}/fd/${target.fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFIFO() || (target.ino !== undefined && st.ino !== target.ino)) throw new Error("not the pipe");
+    return fd;
+  } catch {
+    if (fd >= 0) closeWake(target, fd);
+    return -1;
+  }
+}
+
+/** Closes what openWake opened (a thread's descriptor is the process's, left alone). */
+export function closeWake(target: WakeTarget | null, fd: number): void {
+  if (fd < 0 || target === null || target.pid === process.pid) return;
+  try {
+    closeSync(fd);
+  } catch {
+    // Closed already.
+  }
+}
+
+/** Writes the wake-up byte. */
+export function ringWake(fd: number): void {
+  try {
+    writeSync(fd, ONE);
+  } catch {
+    // A full pipe already holds a wake-up; a closed one means its reader is going away.
   }
 }
