@@ -10,6 +10,11 @@ import { Client, ErrorCodes, type Address } from "multiproc";
 import { frameHeader } from "#internal/connection/framing.js";
 import { PROTOCOL_VERSION } from "#internal/managers/messages.js";
 import { decodeCompact, encodeCall, encodeOk } from "#internal/managers/wire.js";
+import { REQUEST_RING_OFFSET, type LinkOffer } from "#internal/managers/link.js";
+import { shmIdentity } from "#internal/managers/locality.js";
+import { attachSegment } from "#internal/shared/segment.js";
+import { RingWriter } from "#internal/transport/ring.js";
+import { closeWake, openWake, ringWake } from "#internal/transport/wake.js";
 import { eventually } from "./helpers.js";
 import { ServedManager } from "./fixtures/manager-types.js";
 
@@ -93,6 +98,33 @@ describe("manager server: bad input", () => {
       conn.close();
     }
     assert.equal(await d.get("k"), 1, "the dict must survive (a NaN count used to free it)");
+    await manager.shutdown();
+  });
+
+  test("through a local link: a garbage request, then a damaged ring, each get that client dropped; the others are served", async () => {
+    const { manager, server, address, d } = await served();
+    for (const damage of ["garbage", "ring"] as const) {
+      const conn = await Client(address, { authkey: KEY });
+      await conn.send({ kind: "hello", id: 1, version: PROTOCOL_VERSION, shm: shmIdentity(), link: true });
+      const offer = ((await conn.recv()) as { value: { link?: LinkOffer } }).value.link;
+      assert.ok(offer !== undefined, "a local client is offered a link");
+      const segment = attachSegment(offer.name);
+      if (damage === "garbage") {
+        assert.ok(new RingWriter(segment.buffer, REQUEST_RING_OFFSET).trySend(Buffer.from("definitely not a request")));
+      } else {
+        // TAIL (word 16 of the ring) claims 3 bytes published: no frame is 3 bytes long.
+        Atomics.store(new Int32Array(segment.buffer, REQUEST_RING_OFFSET, 64), 16, 3);
+      }
+      const fd = openWake(offer.wake);
+      assert.ok(fd >= 0);
+      ringWake(fd);
+      closeWake(offer.wake, fd);
+      await assert.rejects(conn.recvBytes(), { code: ErrorCodes.EOF });
+      conn.close();
+    }
+    await d.set("still", 1);
+    assert.equal(await d.get("still"), 1);
+    assert.ok(await eventually(() => server.connectionCount === 1 && server.linkCount === 1), "only the good client (and its link) is left");
     await manager.shutdown();
   });
 
