@@ -16,6 +16,7 @@
 //   ...    reply ring (server -> client), REPLY_RING_CAPACITY data bytes
 // docs/protocol.md, "Local link", has the message sequence that sets it up.
 import { EOFError, ProcessError } from "../errors.js";
+import { Spinner } from "../native/spin.js";
 import { attachSegment } from "../shared/segment.js";
 import { RingReader, RingWriter, ringSize } from "../transport/ring.js";
 import { closeWake, openWake, ringWake, type WakeTarget } from "../transport/wake.js";
@@ -55,12 +56,11 @@ export function isLinkOffer(v: unknown): v is LinkOffer {
 
 /**
  * How long a client polls for a reply before it sleeps, at most. The server answers a call within
- * microseconds when it is awake, and within 25-50 us when it must first be woken. The budget
- * halves each time polling ends without a reply (a call that blocks on the server, such as a
- * Queue get), and is restored by a reply that came in time.
+ * microseconds when it is awake, and within 25-50 us when it must first be woken. The Spinner
+ * halves the budget each time polling ends without a reply (a call that blocks on the server, such
+ * as a Queue get, or a server that shares this core) and restores it on a reply that came in time.
  */
 const POLL_MS = 0.1;
-const MIN_POLL_MS = 0.002;
 
 export class ClientLink {
   readonly #control: Int32Array;
@@ -75,7 +75,8 @@ export class ClientLink {
   /** Replies still due: the reader runs (and keeps the event loop alive) only while some are. */
   #due = 0;
   #reading = false;
-  #budget = POLL_MS;
+  readonly #poller = new Spinner(POLL_MS);
+  readonly #replied = (): boolean => this.#closed || this.#replies.available();
   #closed = false;
 
   private constructor(buffer: SharedArrayBuffer, wake: WakeTarget, wakeFd: number) {
@@ -147,10 +148,11 @@ export class ClientLink {
     this.#reading = true;
     try {
       while (this.#due > 0 && !this.#closed) {
-        let frame = this.#replies.tryRecv();
-        if (frame === undefined) frame = await this.#poll();
-        // Sleeps on the ring's doorbell, which the server rings when it publishes to a sleeper.
-        frame ??= await this.#replies.recv({ signal: this.#stop.signal });
+        // A reply due within microseconds is caught by polling on microtasks; otherwise this sleeps
+        // on the ring's doorbell, which the server rings when it publishes to a sleeper.
+        if (!this.#replies.available()) await this.#poller.poll(this.#replied);
+        if (this.#closed) return;
+        const frame = this.#replies.tryRecv() ?? (await this.#replies.recv({ signal: this.#stop.signal }));
         this.#due--;
         this.#onFrame(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
       }
@@ -159,30 +161,6 @@ export class ClientLink {
     } finally {
       this.#reading = false;
     }
-  }
-
-  /**
-   * Polls the reply ring on microtasks (the caller's other promise chains run in between) for up
-   * to the current budget.
-   */
-  async #poll(): Promise<Uint8Array | undefined> {
-    const budget = this.#budget;
-    if (budget < MIN_POLL_MS) {
-      this.#budget = POLL_MS; // probe again next time: calls may have become quick again
-      return undefined;
-    }
-    const end = performance.now() + budget;
-    do {
-      await Promise.resolve();
-      if (this.#closed) return undefined;
-      const frame = this.#replies.tryRecv();
-      if (frame !== undefined) {
-        this.#budget = POLL_MS;
-        return frame;
-      }
-    } while (performance.now() < end);
-    this.#budget = budget / 2;
-    return undefined;
   }
 
   #fail(err: unknown): void {

@@ -23,25 +23,44 @@ export class Spinner {
     this.#budget = this.#full;
   }
 
+  /** The budget of the next spin: 0 to skip it (the budget is spent and this is no probe). */
+  #begin(): number {
+    if (this.#budget >= MIN_MS) return this.#budget;
+    if (++this.#skipped < PROBE_EVERY || this.#full <= 0) return 0;
+    this.#skipped = 0;
+    return this.#full;
+  }
+
+  #end(ok: boolean, budget: number): boolean {
+    this.#budget = ok ? this.#full : budget / 2;
+    return ok;
+  }
+
   /** Polls `ready` for up to the current budget; true as soon as it holds, false if it never did. */
   spin(ready: () => boolean): boolean {
     for (let i = 0; i < 32; i++) if (ready()) return true;
-    let budget = this.#budget;
-    if (budget < MIN_MS) {
-      if (++this.#skipped < PROBE_EVERY || this.#full <= 0) return false;
-      this.#skipped = 0;
-      budget = this.#full;
-    }
+    const budget = this.#begin();
+    if (budget === 0) return false;
     const end = performance.now() + budget;
     do {
-      for (let i = 0; i < 32; i++) {
-        if (ready()) {
-          this.#budget = this.#full;
-          return true;
-        }
-      }
+      for (let i = 0; i < 32; i++) if (ready()) return this.#end(true, budget);
     } while (performance.now() < end);
-    this.#budget = budget / 2;
-    return false;
+    return this.#end(false, budget);
+  }
+
+  /**
+   * spin() for a caller that must not hold its thread: looks at `ready` once per microtask, so the
+   * caller's other promise chains run in between (a manager client's other calls, say).
+   */
+  async poll(ready: () => boolean): Promise<boolean> {
+    if (ready()) return true;
+    const budget = this.#begin();
+    if (budget === 0) return false;
+    const end = performance.now() + budget;
+    do {
+      await Promise.resolve();
+      if (ready()) return this.#end(true, budget);
+    } while (performance.now() < end);
+    return this.#end(false, budget);
   }
 }
