@@ -84,6 +84,45 @@ describe("ring in one process", () => {
     assert.equal(reader.available(), false);
   });
 
+  test("tryRecvIn hands over every message whole: in place when it can, else a copy", async () => {
+    const buffer = new SharedArrayBuffer(RING_B);
+    initRing(buffer, 0, CAPACITY);
+    const writer = new RingWriter(buffer, 0);
+    const reader = new RingReader(buffer, 0);
+    const take = (bytes: Uint8Array, start: number, end: number) => ({ got: bytes.slice(start, end), inPlace: bytes.buffer === buffer });
+    assert.equal(reader.tryRecvIn(take), undefined);
+    // Sizes that wrap around the ring's end, and ones over half the ring (fragments, a copy).
+    const sizes = [0, 1, 5, 1000, 3000, 2044, 7, 2045, 9000, 13, 1500, 2600];
+    const seen = new Set<boolean>();
+    for (let round = 0; round < 3; round++) {
+      for (const [i, size] of sizes.entries()) {
+        const m = new Uint8Array(size).map((_, k) => (k * 7 + i + round) & 0xff);
+        const sent = writer.send(m);
+        let r = reader.tryRecvIn(take);
+        // A fragmented message arrives piece by piece as the writer gets room.
+        while (r === undefined) {
+          await new Promise((resolve) => setImmediate(resolve));
+          r = reader.tryRecvIn(take);
+        }
+        await sent;
+        assert.deepEqual(r.got, m, `message of ${size} bytes`);
+        seen.add(r.inPlace);
+      }
+    }
+    assert.deepEqual([...seen].sort(), [false, true]);
+    // What `use` throws comes out, and the message is consumed all the same.
+    writer.sendSync(new Uint8Array([1, 2]));
+    writer.sendSync(new Uint8Array([3]));
+    assert.throws(
+      () =>
+        reader.tryRecvIn(() => {
+          throw new Error("boom");
+        }),
+      /boom/,
+    );
+    assert.deepEqual(reader.tryRecvIn(take)?.got, new Uint8Array([3]));
+  });
+
   test("recv timeouts, poll, aborts and EOF after close", async () => {
     const buffer = new SharedArrayBuffer(RING_B);
     initRing(buffer, 0, CAPACITY);

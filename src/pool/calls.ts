@@ -32,7 +32,18 @@ export function makeUnit(
   call: Call,
   fields: { index: number; count: number; target: TargetEntry; mode: TaskMode; payload: Unit["payload"]; timeout: number | undefined },
 ): Unit {
-  return { id: host.nextUnitId(), call, ...fields, done: false, timer: undefined };
+  return {
+    id: host.nextUnitId(),
+    call,
+    index: fields.index,
+    count: fields.count,
+    target: fields.target,
+    mode: fields.mode,
+    payload: fields.payload,
+    timeout: fields.timeout,
+    done: false,
+    timer: undefined,
+  };
 }
 
 /** Parts joined by one Array.prototype.concat call (each is an argument). */
@@ -126,6 +137,8 @@ export class MapCall<R> extends ResultCall<R[]> {
    * dictionary for large arrays; the result is assembled once, in order, at the end.
    */
   readonly #parts = new Map<number, R[]>();
+  /** The result made at its size once the input's length is known: answers are copied in place. */
+  #out: R[] | undefined;
   #outstanding = 0;
   #done = 0;
 
@@ -175,7 +188,18 @@ export class MapCall<R> extends ResultCall<R[]> {
   onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void {
     if (this.settled) return;
     this.stats.add(worker, unit.count, busyMs);
-    this.#parts.set(unit.index, value as R[]);
+    const values = value as R[];
+    if (this.#out === undefined && this.#parts.size === 0) {
+      const total = this.source!.total;
+      if (total !== undefined && total <= PREALLOCATE_MAX) this.#out = new Array<R>(total);
+    }
+    const out = this.#out;
+    if (out === undefined) {
+      this.#parts.set(unit.index, values);
+    } else {
+      const at = unit.index;
+      for (let i = 0; i < values.length; i++) out[at + i] = values[i]!;
+    }
     this.#outstanding--;
     this.#done += unit.count;
     this.progress?.update(this.#done, this.source!.total);
@@ -188,6 +212,7 @@ export class MapCall<R> extends ResultCall<R[]> {
   }
 
   #assemble(): R[] {
+    if (this.#out !== undefined) return this.#out;
     // Array.prototype.concat copies whole runs (6 ns an item here, where push took 24 ns).
     const parts: R[][] = [];
     let length = 0;

@@ -31,6 +31,8 @@ function numberKind(values: unknown[]): "i32" | "f64" | undefined {
   return ints ? "i32" : "f64";
 }
 
+/** Number runs up to this length are read one number at a time (no typed array view). */
+const SHORT_RUN = 16;
 /** Arrays up to this length are made at their full size at once (V8 keeps them fast up to 32 Mi elements). */
 const PREALLOCATE_MAX = 1 << 24;
 
@@ -208,26 +210,48 @@ export class FrameWriter {
 // Every read is bounds-checked: a frame another process corrupted throws ERR_CORRUPT, never reads
 // past its end or allocates by a length it names.
 export class FrameReader {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
+  #bytes: Uint8Array;
+  #view: DataView;
+  #start = 0;
   #pos = 0;
+  #end: number;
+  /** The bytes lie in shared memory: TextDecoder and V8's deserializer take copies of them. */
+  #shared: boolean;
 
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#end = bytes.length;
+    this.#shared = !(bytes.buffer instanceof ArrayBuffer);
+  }
+
+  /**
+   * Reads `bytes[start..end)` next (a reader kept for many frames, such as those read in place
+   * from a ring, allocates nothing per frame while `bytes` stays the same array).
+   */
+  reset(bytes: Uint8Array, start = 0, end = bytes.length): this {
+    if (bytes !== this.#bytes) {
+      this.#bytes = bytes;
+      this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.#shared = !(bytes.buffer instanceof ArrayBuffer);
+    }
+    this.#start = start;
+    this.#pos = start;
+    this.#end = end;
+    return this;
   }
 
   get done(): boolean {
-    return this.#pos >= this.#bytes.length;
+    return this.#pos >= this.#end;
   }
 
   /** Bytes left to read. */
   get remaining(): number {
-    return this.#bytes.length - this.#pos;
+    return this.#end - this.#pos;
   }
 
   #need(n: number): void {
-    if (n > this.#bytes.length - this.#pos) throw corruptData(`a pool frame of ${this.#bytes.length} bytes ends before a field of ${n} bytes at ${this.#pos}`);
+    if (n > this.#end - this.#pos) throw corruptData(`a pool frame of ${this.#end - this.#start} bytes ends before a field of ${n} bytes at ${this.#pos - this.#start}`);
   }
 
   u8(): number {
@@ -255,6 +279,12 @@ export class FrameReader {
     const out = this.#bytes.subarray(this.#pos, this.#pos + n);
     this.#pos += n;
     return out;
+  }
+
+  /** bytes(), copied out of shared memory if they lie there. */
+  #ownBytes(): Uint8Array {
+    const b = this.bytes();
+    return this.#shared ? b.slice() : b;
   }
 
   /** Skips an array's alignment pad and checks its `n` values of `width` bytes are there. */
@@ -289,7 +319,7 @@ export class FrameReader {
       default:
         if (tag > TAG_V8) throw corruptData(`unknown value tag ${tag} in a pool frame`);
     }
-    return this.#bytes.subarray(start, this.#pos);
+    return this.#shared ? this.#bytes.slice(start, this.#pos) : this.#bytes.subarray(start, this.#pos);
   }
 
   value(): unknown {
@@ -306,7 +336,7 @@ export class FrameReader {
       case TAG_NUMBER:
         return this.f64();
       case TAG_STRING: {
-        return decoder.decode(this.bytes());
+        return decoder.decode(this.#ownBytes());
       }
       case TAG_I32_ARRAY:
       case TAG_F64_ARRAY: {
@@ -317,7 +347,7 @@ export class FrameReader {
         return this.#numbers(start, n, width);
       }
       case TAG_V8: {
-        return loads(this.bytes());
+        return loads(this.#ownBytes());
       }
       default:
         throw corruptData(`unknown value tag ${tag} in a pool frame`);
@@ -325,6 +355,14 @@ export class FrameReader {
   }
 
   #numbers(start: number, n: number, width: number): number[] {
+    if (n <= SHORT_RUN) {
+      // A view over a few numbers costs more than reading them one by one.
+      const out = new Array<number>(n);
+      const view = this.#view;
+      if (width === 4) for (let i = 0; i < n; i++) out[i] = view.getInt32(start + 4 * i, true);
+      else for (let i = 0; i < n; i++) out[i] = view.getFloat64(start + 8 * i, true);
+      return out;
+    }
     let offset = this.#bytes.byteOffset + start;
     let buffer: ArrayBufferLike = this.#bytes.buffer;
     // Alignment holds relative to the frame's start; a frame copied to an odd place is realigned.

@@ -292,7 +292,11 @@ export function encodeReply(w: FrameWriter, m: FromWorker): Uint8Array {
 
 /** One worker -> parent message; a frame that does not parse throws ERR_CORRUPT. */
 export function decodeReply(frame: Uint8Array): FromWorker {
-  const r = new FrameReader(frame);
+  return readReply(new FrameReader(frame));
+}
+
+/** decodeReply from a reader set on the frame (one reader serves many frames: FrameReader.reset). */
+export function readReply(r: FrameReader): FromWorker {
   const kind = r.u8();
   switch (kind) {
     case K_READY:

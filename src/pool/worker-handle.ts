@@ -7,12 +7,14 @@ import { createSegment, unlinkSegment, type Segment } from "../shared/segment.js
 import { SharedMemory } from "../shared/shared-memory.js";
 import { fromModule, type TargetDescriptor } from "../target.js";
 import { initRing, RingReader, RingWriter } from "../transport/ring.js";
+import { FrameReader } from "./codec.js";
 import { Fifo } from "./fifo.js";
 import {
   BatchWriter,
   CONTROL_BYTES,
   decodeReply,
   PARENT_WAITING,
+  readReply,
   RESULT_RING_CAPACITY,
   RESULT_RING_OFFSET,
   SEGMENT_BYTES,
@@ -282,17 +284,21 @@ export class WorkerHandle implements WorkerIdentity {
 
   #drain(): void {
     while (!this.#broken) {
-      let frame: Uint8Array | undefined;
+      let m: FromWorker | undefined;
       try {
-        frame = this.#reader.tryRecv();
+        // Replies are decoded where they lie in the ring: no copy, no allocation per frame.
+        m = this.#reader.tryRecvIn(this.#decode);
       } catch {
-        this.#breakDown(); // the ring itself is corrupt
+        this.#breakDown(); // the ring is corrupt, or a reply does not parse or answers the wrong task
         return;
       }
-      if (frame === undefined) return;
-      this.#onFrame(frame);
+      if (m === undefined) return;
+      this.#handleReply(m);
     }
   }
+
+  readonly #frameReader = new FrameReader(new Uint8Array(0));
+  readonly #decode = (bytes: Uint8Array, start: number, end: number): FromWorker => this.#checkOrder(readReply(this.#frameReader.reset(bytes, start, end)));
 
   /**
    * A worker whose replies do not parse (its segment corrupted by someone) cannot be trusted with
@@ -307,18 +313,24 @@ export class WorkerHandle implements WorkerIdentity {
     if (this.#broken) return;
     let m: FromWorker;
     try {
-      m = decodeReply(frame);
-      // A reply must answer the oldest task in flight; checked before the task leaves `inflight`,
-      // so a worker killed for it still accounts for it.
-      if (m.kind === "result" || m.kind === "error" || m.kind === "skipped") {
-        const next = this.inflight.peek();
-        if (next === undefined || next.id !== m.id) throw corruptData(`${this.name} answered task ${m.id}, expected ${next?.id}`);
-      }
+      m = this.#checkOrder(decodeReply(frame));
     } catch {
       this.#breakDown();
       return;
     }
     this.#handleReply(m);
+  }
+
+  /**
+   * A reply must answer the oldest task in flight; checked before the task leaves `inflight`, so
+   * a worker killed for it still accounts for it.
+   */
+  #checkOrder(m: FromWorker): FromWorker {
+    if (m.kind === "result" || m.kind === "error" || m.kind === "skipped") {
+      const next = this.inflight.peek();
+      if (next === undefined || next.id !== m.id) throw corruptData(`${this.name} answered task ${m.id}, expected ${next?.id}`);
+    }
+    return m;
   }
 
   #handleReply(m: FromWorker): void {

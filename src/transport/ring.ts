@@ -375,6 +375,38 @@ export class RingReader extends RingBase {
     }
   }
 
+  /**
+   * Like tryRecv, but hands the message to `use` as the range `bytes[start..end)`, which lies in
+   * the ring itself when the message is one inline frame that does not wrap (no copy, no
+   * allocation; shared memory, valid only during the call: the frame is consumed when `use`
+   * returns or throws). Returns what `use` returned, or undefined if no message waits.
+   */
+  tryRecvIn<T>(use: (bytes: Uint8Array, start: number, end: number) => T): T | undefined {
+    this.#sync();
+    if (this.#parts.length === 0) {
+      const tail = Atomics.load(this.words, TAIL);
+      if (tail === this.#head) return undefined;
+      const published = (tail - this.#head) >>> 0;
+      const pos = this.#head & this.mask;
+      const header = this.data32[pos >> 2]!;
+      const length = header & LENGTH_MASK;
+      const start = pos + 4;
+      const need = 4 + align4(length);
+      // Anything unusual (fragments, out of line, wrapped, corrupt) takes tryRecv's way.
+      if (published <= this.capacity && ((this.#head | published) & 3) === 0 && header >= 0 && (header & (MORE | OUT_OF_LINE)) === 0 && length <= this.capacity / 2 - 4 && need <= published && start + length <= this.capacity) {
+        try {
+          return use(this.data, start, start + length);
+        } finally {
+          this.#head = (this.#head + need) | 0;
+          Atomics.store(this.words, HEAD, this.#head);
+          if (Atomics.load(this.words, WSLEEP) !== 0) this.ring(WSEQ);
+        }
+      }
+    }
+    const m = this.tryRecv();
+    return m === undefined ? undefined : use(m, 0, m.length);
+  }
+
   /** Drops everything published (and any fragments held) and throws ERR_CORRUPT. */
   #corrupt(what: string): never {
     this.#parts = [];
