@@ -17,6 +17,8 @@ const TAG_I32_ARRAY = 7;
 const TAG_V8 = 8;
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
 const decoder = new TextDecoder();
 
 /** How an array of numbers can travel: as Int32 values, as Float64 values, or not as numbers. */
@@ -179,7 +181,13 @@ export class FrameWriter {
     this.#align(width);
     this.#room(n * width);
     const offset = this.#bytes.byteOffset + this.#pos;
-    if (kind === "i32") {
+    if (n <= SHORT_RUN) {
+      // A view over a few numbers costs more than writing them one by one.
+      const view = this.#view;
+      const at = this.#pos;
+      if (kind === "i32") for (let i = 0; i < n; i++) view.setInt32(at + 4 * i, values[i]!, true);
+      else for (let i = 0; i < n; i++) view.setFloat64(at + 8 * i, values[i]!, true);
+    } else if (kind === "i32") {
       const out = new Int32Array(this.#bytes.buffer, offset, n);
       for (let i = 0; i < n; i++) out[i] = values[i]!;
     } else {
@@ -210,34 +218,35 @@ export class FrameWriter {
 // Every read is bounds-checked: a frame another process corrupted throws ERR_CORRUPT, never reads
 // past its end or allocates by a length it names.
 export class FrameReader {
+  /** The whole buffer the frame lies in (positions are absolute): one view serves every frame in it. */
   #bytes: Uint8Array;
   #view: DataView;
   #start = 0;
   #pos = 0;
-  #end: number;
+  #end = 0;
   /** The bytes lie in shared memory: TextDecoder and V8's deserializer take copies of them. */
-  #shared: boolean;
+  #shared = false;
 
   constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#end = bytes.length;
-    this.#shared = !(bytes.buffer instanceof ArrayBuffer);
+    this.#bytes = EMPTY;
+    this.#view = EMPTY_VIEW;
+    this.reset(bytes);
   }
 
   /**
-   * Reads `bytes[start..end)` next (a reader kept for many frames, such as those read in place
-   * from a ring, allocates nothing per frame while `bytes` stays the same array).
+   * Reads `bytes[start..end)` next. A reader kept for many frames (read in place from a ring, or
+   * a batch's task payloads) allocates nothing while they lie in the same buffer.
    */
   reset(bytes: Uint8Array, start = 0, end = bytes.length): this {
-    if (bytes !== this.#bytes) {
-      this.#bytes = bytes;
-      this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      this.#shared = !(bytes.buffer instanceof ArrayBuffer);
+    const buffer = bytes.buffer;
+    if (buffer !== this.#bytes.buffer) {
+      this.#bytes = new Uint8Array(buffer);
+      this.#view = new DataView(buffer);
+      this.#shared = !(buffer instanceof ArrayBuffer);
     }
-    this.#start = start;
-    this.#pos = start;
-    this.#end = end;
+    this.#start = bytes.byteOffset + start;
+    this.#pos = this.#start;
+    this.#end = bytes.byteOffset + end;
     return this;
   }
 
@@ -363,7 +372,7 @@ export class FrameReader {
       else for (let i = 0; i < n; i++) out[i] = view.getFloat64(start + 8 * i, true);
       return out;
     }
-    let offset = this.#bytes.byteOffset + start;
+    let offset = start;
     let buffer: ArrayBufferLike = this.#bytes.buffer;
     // Alignment holds relative to the frame's start; a frame copied to an odd place is realigned.
     if (offset % width !== 0) {

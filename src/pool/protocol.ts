@@ -203,9 +203,9 @@ export class BatchWriter {
   }
 }
 
-/** Decodes a value encoded by FrameWriter.value (a task's payload). */
-export function decodeValue(bytes: Uint8Array): unknown {
-  return new FrameReader(bytes).value();
+/** Decodes a value encoded by FrameWriter.value (a task's payload); `reader` may be one kept for many. */
+export function decodeValue(bytes: Uint8Array, reader?: FrameReader): unknown {
+  return (reader === undefined ? new FrameReader(bytes) : reader.reset(bytes)).value();
 }
 
 /** Encodes a task payload ahead of time (so that an unsendable argument fails at the call). */

@@ -9,7 +9,7 @@ import type { TargetDescriptor } from "../target.js";
 import { reviveTarget } from "../target-revive.js";
 import { Spinner } from "../native/spin.js";
 import { RingReader, RingWriter } from "../transport/ring.js";
-import { FrameWriter } from "./codec.js";
+import { FrameReader, FrameWriter } from "./codec.js";
 import { Fifo } from "./fifo.js";
 import {
   CONTROL_BYTES,
@@ -87,10 +87,10 @@ async function finishMany(fn: AnyFunction, items: unknown[], spread: boolean, ou
   return out;
 }
 
-function runTask(fn: AnyFunction, task: TaskMessage): unknown {
+function runTask(fn: AnyFunction, task: TaskMessage, reader: FrameReader): unknown {
   // Decoded only now: a task skipped never revives its arguments, and one that cannot be decoded
   // (a segment already unlinked, say) fails alone.
-  const payload = decodeValue(task.payload) as unknown[];
+  const payload = decodeValue(task.payload, reader) as unknown[];
   switch (task.mode) {
     case "apply":
       return fn(...payload);
@@ -106,6 +106,8 @@ class Worker {
   readonly #tasks: RingReader;
   readonly #results: RingWriter;
   readonly #out = new FrameWriter(1 << 16);
+  /** Decodes task payloads: they lie in their batch's frame, so one reader serves a whole batch. */
+  readonly #in = new FrameReader(new Uint8Array(0));
   readonly #queue = new Fifo<QueuedTask>();
   readonly #pending = new Map<number, Promise<AnyFunction>>();
   readonly #targets = new Map<number, AnyFunction>();
@@ -130,8 +132,10 @@ class Worker {
     }
   };
 
+  readonly #sendOptions = { beforeWait: this.#ringParent };
+
   #reply(m: FromWorker): void {
-    this.#results.sendSync(encodeReply(this.#out, m), { beforeWait: this.#ringParent });
+    this.#results.sendSync(encodeReply(this.#out, m), this.#sendOptions);
     this.#ringParent();
   }
 
@@ -148,7 +152,8 @@ class Worker {
           break;
         }
         case "task":
-          this.#queue.push({ ...m, cancelled: false });
+          // Field by field: an object spread with one more key costs ~0.5 us here.
+          this.#queue.push({ kind: m.kind, id: m.id, target: m.target, mode: m.mode, timed: m.timed, payload: m.payload, cancelled: false });
           break;
         case "cancel":
           for (const t of this.#queue) if (t.id === m.id) t.cancelled = true;
@@ -235,7 +240,7 @@ class Worker {
       try {
         const fn = this.#targets.get(task.target) ?? (await this.#pending.get(task.target));
         if (fn === undefined) throw new ProcessError(`unknown target #${task.target}`, { code: ErrorCodes.TARGET_NOT_FOUND });
-        let value = runTask(fn, task);
+        let value = runTask(fn, task, this.#in);
         if (isThenable(value)) value = await value;
         this.#result(task.id, performance.now() - begin, value);
       } catch (err) {

@@ -45,6 +45,8 @@ const OUT_OF_LINE = 0x20000000;
 const LENGTH_MASK = 0x1fffffff;
 export const LARGE_MESSAGE = 1 << 20;
 const SLICE_MS = 100;
+/** Payloads up to this many bytes are copied into the ring byte by byte. */
+const SMALL_COPY = 64;
 
 /** Bytes a ring of `capacity` data bytes needs in its segment. */
 export function ringSize(capacity: number): number {
@@ -200,8 +202,14 @@ export class RingWriter extends RingBase {
     this.data32[pos >> 2] = header;
     const start = (pos + 4) & this.mask;
     const first = Math.min(length, this.capacity - start);
-    this.data.set(payload.subarray(from, from + first), start);
-    if (first < length) this.data.set(payload.subarray(from + first, from + length), 0);
+    if (first === length && length <= SMALL_COPY) {
+      // A loop beats a subarray and a set() call for a few bytes (a Pool's reply).
+      const data = this.data;
+      for (let i = 0; i < length; i++) data[start + i] = payload[from + i]!;
+    } else {
+      this.data.set(from === 0 && first === payload.length ? payload : payload.subarray(from, from + first), start);
+      if (first < length) this.data.set(payload.subarray(from + first, from + length), 0);
+    }
     this.#tail = (this.#tail + need) | 0;
     Atomics.store(this.words, TAIL, this.#tail);
     if (Atomics.load(this.words, RSLEEP) !== 0) this.ring(RSEQ);
@@ -253,6 +261,8 @@ export class RingWriter extends RingBase {
   sendSync(payload: Uint8Array, options: { timeout?: number | undefined; beforeWait?: (() => void) | undefined } = {}): void {
     this.#checkOpen();
     this.#sync();
+    // The common case, one frame with room for it, without building the list of frames.
+    if (payload.length <= this.capacity / 2 - 4 && this.#put(payload.length, payload, 0, payload.length)) return;
     const deadline = deadlineOf(options.timeout);
     for (const [header, bytes, from, length] of this.#frames(payload)) {
       while (!this.#put(header, bytes, from, length)) {
