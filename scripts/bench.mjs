@@ -4,13 +4,11 @@
 // side by side in one run) and prints one table of medians and ratios, also written to
 // out/bench-results.json. Arguments: names (substrings) of the cases to run, and `--quick` for a
 // fast, rough pass (BENCH_SCALE=0.1). See docs/benchmarks.md.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { build, root } from "./build.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const tsc = join(root, "node_modules/.bin/tsc");
-execFileSync(tsc, ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
-execFileSync(tsc, ["-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" });
+build();
 
 const args = process.argv.slice(2);
 const env = { ...process.env };

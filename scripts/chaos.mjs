@@ -2,12 +2,10 @@
 // `npm run chaos`: builds the library and the chaos programs, then runs chaos/main.ts (every
 // fault-injection and load scenario, each in a program of its own; see docs/reliability.md).
 // Arguments go to it: `--seed N` to replay, `--short` for the small variant, scenario names.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { build, root } from "./build.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const tsc = join(root, "node_modules/.bin/tsc");
-execFileSync(tsc, ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
-execFileSync(tsc, ["-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" });
+build();
 const r = spawnSync(process.execPath, [join(root, "out/chaos/main.js"), ...process.argv.slice(2)], { cwd: root, stdio: "inherit" });
 process.exit(r.status ?? 1);

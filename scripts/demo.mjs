@@ -2,14 +2,12 @@
 // `npm run demo`: builds the library and the examples, then runs every example in examples/ in
 // order (seed by seed), each as its own program, showing what it prints. Pass names to run some:
 // `npm run demo -- seed001`.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { build, root } from "./build.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const tsc = join(root, "node_modules/.bin/tsc");
-execFileSync(tsc, ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
-execFileSync(tsc, ["-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" });
+build();
 
 const filters = process.argv.slice(2);
 const examples = readdirSync(join(root, "examples"))

@@ -3,24 +3,11 @@
 // check that the run left nothing behind (no /dev/shm segment, no child process), which is a test
 // failure of its own. Extra arguments are test files or directories under test/ to run instead.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { build, root } from "./build.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const tsc = join(root, "node_modules/.bin/tsc");
-const run = (args) => execFileSync(tsc, args, { cwd: root, stdio: "inherit" });
-
-// Rebuild the addon when its sources changed since it was built (e.g. after a rebase).
-const addon = join(root, "build/Release/multiproc.node");
-const nativeSources = [join(root, "binding.gyp"), ...readdirSync(join(root, "native/src")).map((f) => join(root, "native/src", f))];
-if (!existsSync(addon) || nativeSources.some((f) => statSync(f).mtimeMs > statSync(addon).mtimeMs)) {
-  execFileSync("npm", ["run", "build:native"], { cwd: root, stdio: "inherit" });
-}
-run(["-p", "tsconfig.build.json"]);
-// tsc never deletes what it emitted before: a test file removed or renamed in test/ would keep
-// running from its stale copy in out/.
-for (const dir of ["test", "examples"]) rmSync(join(root, "out", dir), { recursive: true, force: true });
-run(["-p", "tsconfig.test.json"]);
+build();
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];

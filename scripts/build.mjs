@@ -1,0 +1,22 @@
+// The build every script runs first (npm test, bench, demo, chaos): the addon when its sources
+// changed since it was built (after a rebase, say: `npm ci` in an existing checkout keeps the old
+// one), then the library and the tests, examples and benchmarks (tsconfig.test.json).
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+export const root = new URL("..", import.meta.url).pathname;
+
+export function build() {
+  const addon = join(root, "build/Release/multiproc.node");
+  const nativeSources = [join(root, "binding.gyp"), ...readdirSync(join(root, "native/src")).map((f) => join(root, "native/src", f))];
+  if (!existsSync(addon) || nativeSources.some((f) => statSync(f).mtimeMs > statSync(addon).mtimeMs)) {
+    execFileSync("npm", ["run", "build:native"], { cwd: root, stdio: "inherit" });
+  }
+  const tsc = join(root, "node_modules/.bin/tsc");
+  execFileSync(tsc, ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  // tsc never deletes what it emitted before: a test or example removed or renamed would keep
+  // running from its stale copy in out/.
+  for (const dir of ["test", "examples"]) rmSync(join(root, "out", dir), { recursive: true, force: true });
+  execFileSync(tsc, ["-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" });
+}
