@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import { Client, ErrorCodes, Listener, type RemoteError } from "multiproc";
 import { MathsManager } from "./fixtures/manager-types.js";
 import type { FuzzResult } from "../chaos/fuzz/common.js";
+import { fuzzManagerLink } from "../chaos/fuzz/link.js";
 import { fuzzListener, fuzzManagerServer } from "../chaos/fuzz/network.js";
 
 const FIXED_SEED = 20261123;
@@ -28,6 +29,14 @@ describe("fuzzing and attacks over sockets (short)", () => {
       assert.ok(r.figures[`listener.${a}`]! > 0, a);
     }
     assert.equal(r.figures["listener.replay.controlWelcomed"], r.figures["listener.replay.refused"], "a recorded answer is good on its own connection");
+  });
+
+  test(`a manager server through local clients' shared-memory links, seed ${RANDOM_SEED}`, async () => {
+    const r = await fuzzManagerLink({ seed: RANDOM_SEED, scale: 0.02 });
+    noFailures(r, RANDOM_SEED);
+    assert.ok(r.figures["link.clientsDropped"]! > 0, "damaged requests get their client dropped");
+    assert.ok(r.figures["link.probesAnswered"]! > 0, "well-formed ones are answered through the link");
+    assert.ok(r.figures["link.goodCalls"]! > 0);
   });
 
   test(`a manager server in a child process, seed ${RANDOM_SEED}`, async () => {

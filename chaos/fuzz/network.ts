@@ -18,11 +18,11 @@ import { FuzzManager, serveListener, type ListenerStats, type Probe, type Server
 
 /** The servers' handshake timeout in these runs (the default is 10 s). */
 export const HANDSHAKE_MS = 1000;
-const ANSWER_MS = 10_000;
+export const ANSWER_MS = 10_000;
 
-class Timeout extends Error {}
+export class Timeout extends Error {}
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   promise.catch(() => undefined);
   return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Timeout(`${what}: nothing within ${ms} ms`)), ms)))]).finally(() =>
@@ -274,7 +274,7 @@ function attackFigures(a: Attacks, prefix: string): { figures: Record<string, nu
 }
 
 /** A well-behaved client that keeps making calls until stopped; counts calls and failures. */
-class GoodClient {
+export class GoodClient {
   calls = 0;
   failures = 0;
   readonly errors: string[] = [];
@@ -302,7 +302,7 @@ class GoodClient {
   }
 }
 
-function memoryFigures(prefix: string, before: ServerMemory, after: ServerMemory, boundKiB: number): Record<string, number> {
+export function memoryFigures(prefix: string, before: ServerMemory, after: ServerMemory, boundKiB: number): Record<string, number> {
   return {
     [`${prefix}.rssBeforeKiB`]: before.rssKiB,
     [`${prefix}.rssAfterKiB`]: after.rssKiB,
@@ -312,7 +312,7 @@ function memoryFigures(prefix: string, before: ServerMemory, after: ServerMemory
   };
 }
 
-const HEAP_BOUND_KIB = 16 * 1024;
+export const HEAP_BOUND_KIB = 16 * 1024;
 
 // ---- the Listener ----
 

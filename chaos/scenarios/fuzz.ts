@@ -5,6 +5,7 @@
 // that got no answer.
 import type { ScenarioOptions, ScenarioResult } from "../lib.js";
 import type { FuzzResult, Verdicts } from "../fuzz/common.js";
+import { fuzzManagerLink } from "../fuzz/link.js";
 import { fuzzListener, fuzzManagerServer } from "../fuzz/network.js";
 import { fuzzFraming, fuzzManagerRequests, fuzzMessages, fuzzPoolFrames, parsersResult } from "../fuzz/parsers.js";
 import { fuzzQueues } from "../fuzz/queues.js";
@@ -52,4 +53,8 @@ export async function fuzzListenerScenario(opts: ScenarioOptions): Promise<Scena
 
 export async function fuzzManagerScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
   return standard(await fuzzManagerServer(opts));
+}
+
+export async function fuzzLinkScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+  return standard(await fuzzManagerLink(opts));
 }

@@ -6,7 +6,7 @@ import { mainKillChaos } from "./main-kill.js";
 import { managerKillChaos } from "./manager-kill.js";
 import { poolChaos } from "./pool.js";
 import { queueChaos } from "./queue.js";
-import { fuzzListenerScenario, fuzzManagerScenario, fuzzParsersScenario, fuzzSharedScenario } from "./fuzz.js";
+import { fuzzLinkScenario, fuzzListenerScenario, fuzzManagerScenario, fuzzParsersScenario, fuzzSharedScenario } from "./fuzz.js";
 
 export const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<ScenarioResult>> = {
   pool: poolChaos,
@@ -20,4 +20,5 @@ export const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<Scenar
   "fuzz-shared": fuzzSharedScenario,
   "fuzz-listener": fuzzListenerScenario,
   "fuzz-manager": fuzzManagerScenario,
+  "fuzz-link": fuzzLinkScenario,
 };

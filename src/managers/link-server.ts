@@ -65,7 +65,11 @@ export class ServerLink {
         this.#onBroken(); // a ring that does not parse: that client cannot be trusted
         return n;
       }
-      if (frame === undefined) break;
+      if (frame === undefined) {
+        // A request ring closed by its client (or marked closed by someone): nothing more will come.
+        if (this.#requests.isClosed()) this.#onBroken();
+        break;
+      }
       if (!this.active) {
         // The client has mapped the segment: its name is no longer needed.
         this.active = true;

@@ -100,6 +100,11 @@ class RingBase {
     return Atomics.load(this.words, CLOSED);
   }
 
+  /** Whether either side closed the ring (or someone wrote its close flags). */
+  isClosed(): boolean {
+    return this.closedFlags() !== 0;
+  }
+
   protected ring(bell: number): void {
     Atomics.add(this.words, bell, 1);
     waiter().wake(this.words, bell, 1);
