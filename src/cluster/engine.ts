@@ -15,7 +15,7 @@ import { ArgumentError, ErrorCodes, ProcessError, RemoteError, StateError, Worke
 import { taskError } from "../pool/errors.js";
 import { StatsTable, type WorkerIdentity, type WorkerStats } from "../pool/stats.js";
 import { TargetTable } from "../pool/target-table.js";
-import type { Call, Engine, TargetEntry, Unit } from "../pool/task.js";
+import { payloadValue, type Call, type Engine, type TargetEntry, type Unit } from "../pool/task.js";
 import { loadDeps, unavailable, type IORedis, type RedisTarget } from "./redis.js";
 import { decodeOutcome, encodeValue, OUTCOME_REF, reviveClass, toBase64, toWire, WIRE_VERSION, type JobData } from "./wire.js";
 
@@ -263,7 +263,7 @@ export class ClusterEngine implements Engine {
   }
 
   #jobData(unit: Unit): JobData {
-    const bytes = "encoded" in unit.payload ? unit.payload.encoded : encodeValue(unit.payload.value);
+    const bytes = "encoded" in unit.payload ? unit.payload.encoded : encodeValue(payloadValue(unit.payload));
     this.#checkSize(bytes.length, unit.mode === "apply" ? "args" : `items ${unit.index}..${unit.index + unit.count - 1}`);
     return {
       v: WIRE_VERSION,

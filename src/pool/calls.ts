@@ -173,10 +173,10 @@ export class MapCall<R> extends ResultCall<R[]> {
     this.#outstanding++;
     return makeUnit(this.host, this, {
       index: chunk.index,
-      count: chunk.items.length,
+      count: chunk.end - chunk.start,
       target: this.target!,
       mode: this.mode,
-      payload: { value: chunk.items },
+      payload: chunk,
       timeout: this.timeout,
     });
   }

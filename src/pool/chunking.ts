@@ -5,10 +5,13 @@ import { ArgumentError, ErrorCodes } from "../errors.js";
 import { describe } from "../validate.js";
 import { Fifo } from "./fifo.js";
 
+/** A chunk's items are `items[start..end)`: a range of the input array itself, or an array of its own. */
 export interface Chunk<T> {
   /** Position of the chunk's first item in the input. */
   index: number;
-  items: T[];
+  items: readonly T[];
+  start: number;
+  end: number;
 }
 
 export interface ChunkSource<T> {
@@ -60,7 +63,8 @@ export class ArrayChunks<T> implements ChunkSource<T> {
     if (this.done) return undefined;
     const index = this.#at;
     this.#at = Math.min(this.items.length, index + this.chunksize);
-    return { index, items: this.items.slice(index, this.#at) };
+    // No slice: the range is encoded straight from the input when it is sent.
+    return { index, items: this.items, start: index, end: this.#at };
   }
 
   close(): void {
@@ -106,7 +110,7 @@ export class IteratorChunks<T> implements ChunkSource<T> {
       throw err;
     }
     this.#count += items.length;
-    return items.length > 0 ? { index, items } : undefined;
+    return items.length > 0 ? { index, items, start: 0, end: items.length } : undefined;
   }
 
   close(): void {
@@ -178,7 +182,7 @@ export class AsyncChunks<T> implements ChunkSource<T> {
           items.push(r.value);
         }
         this.#count += items.length;
-        if (items.length > 0) this.#buffer.push({ index, items });
+        if (items.length > 0) this.#buffer.push({ index, items, start: 0, end: items.length });
         this.onChunk();
       }
     } catch (err) {

@@ -22,9 +22,9 @@ const EMPTY_VIEW = new DataView(EMPTY.buffer);
 const decoder = new TextDecoder();
 
 /** How an array of numbers can travel: as Int32 values, as Float64 values, or not as numbers. */
-function numberKind(values: unknown[]): "i32" | "f64" | undefined {
+function numberKind(values: readonly unknown[], start: number, end: number): "i32" | "f64" | undefined {
   let ints = true;
-  for (let i = 0; i < values.length; i++) {
+  for (let i = start; i < end; i++) {
     const v = values[i];
     if (typeof v !== "number") return undefined;
     if (ints && ((v | 0) !== v || (v === 0 && 1 / v < 0))) ints = false;
@@ -162,8 +162,8 @@ export class FrameWriter {
       case "object":
         if (v === null) return this.u8(TAG_NULL);
         if (Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype) {
-          const kind = numberKind(v);
-          if (kind !== undefined) return this.#numbers(v as number[], kind);
+          const kind = numberKind(v, 0, v.length);
+          if (kind !== undefined) return this.#numbers(v as number[], 0, v.length, kind);
         }
         break;
       default:
@@ -173,8 +173,15 @@ export class FrameWriter {
     this.bytes(dumps(v, this.transport));
   }
 
-  #numbers(values: number[], kind: "i32" | "f64"): void {
-    const n = values.length;
+  /** The tagged value of `values.slice(start, end)`, without the slice when the items are numbers. */
+  range(values: readonly unknown[], start: number, end: number): void {
+    const kind = numberKind(values, start, end);
+    if (kind !== undefined) this.#numbers(values as readonly number[], start, end, kind);
+    else this.value(values.slice(start, end));
+  }
+
+  #numbers(values: readonly number[], start: number, end: number, kind: "i32" | "f64"): void {
+    const n = end - start;
     this.u8(kind === "i32" ? TAG_I32_ARRAY : TAG_F64_ARRAY);
     this.u32(n);
     const width = kind === "i32" ? 4 : 8;
@@ -185,14 +192,14 @@ export class FrameWriter {
       // A view over a few numbers costs more than writing them one by one.
       const view = this.#view;
       const at = this.#pos;
-      if (kind === "i32") for (let i = 0; i < n; i++) view.setInt32(at + 4 * i, values[i]!, true);
-      else for (let i = 0; i < n; i++) view.setFloat64(at + 8 * i, values[i]!, true);
+      if (kind === "i32") for (let i = 0; i < n; i++) view.setInt32(at + 4 * i, values[start + i]!, true);
+      else for (let i = 0; i < n; i++) view.setFloat64(at + 8 * i, values[start + i]!, true);
     } else if (kind === "i32") {
       const out = new Int32Array(this.#bytes.buffer, offset, n);
-      for (let i = 0; i < n; i++) out[i] = values[i]!;
+      for (let i = 0; i < n; i++) out[i] = values[start + i]!;
     } else {
       const out = new Float64Array(this.#bytes.buffer, offset, n);
-      for (let i = 0; i < n; i++) out[i] = values[i]!;
+      for (let i = 0; i < n; i++) out[i] = values[start + i]!;
     }
     this.#pos += n * width;
   }

@@ -83,13 +83,13 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
       return undefined;
     }
     this.#outstanding++;
-    this.#held += chunk.items.length;
+    this.#held += chunk.end - chunk.start;
     return makeUnit(this.#host, this, {
       index: chunk.index,
-      count: chunk.items.length,
+      count: chunk.end - chunk.start,
       target: this.target!,
       mode: this.#s.mode,
-      payload: { value: chunk.items },
+      payload: chunk,
       timeout: this.#s.timeout,
     });
   }

@@ -29,6 +29,7 @@ import type { TargetDescriptor } from "../target.js";
 import { ringSize } from "../transport/ring.js";
 import { FrameReader, FrameWriter } from "./codec.js";
 import type { WakeTarget } from "../transport/wake.js";
+import type { Payload } from "./task.js";
 
 export const STARTED = 0;
 export const PARENT_WAITING = 1;
@@ -143,6 +144,11 @@ export class BatchWriter {
     return this.#count;
   }
 
+  /** Bytes of the frame so far (0 when empty). */
+  get bytes(): number {
+    return this.#count === 0 ? 0 : this.#w.length;
+  }
+
   #begin(): void {
     if (this.#countAt < 0) {
       this.#w.reset();
@@ -165,7 +171,7 @@ export class BatchWriter {
   }
 
   /** Adds a task; if its payload cannot be sent, nothing is added and the error is thrown. */
-  task(id: number, target: number, mode: TaskMode, timed: boolean, payload: { encoded: Uint8Array } | { value: unknown }): void {
+  task(id: number, target: number, mode: TaskMode, timed: boolean, payload: Payload): void {
     this.#begin();
     const mark = this.#w.length;
     try {
@@ -174,6 +180,7 @@ export class BatchWriter {
       this.#w.u32(target);
       this.#w.u8(MODES.indexOf(mode) | (timed ? 0x80 : 0));
       if ("encoded" in payload) this.#w.raw(payload.encoded);
+      else if ("items" in payload) this.#w.range(payload.items, payload.start, payload.end);
       else this.#w.value(payload.value);
     } catch (err) {
       this.#w.truncate(mark);

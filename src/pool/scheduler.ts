@@ -2,9 +2,9 @@
 // calls, and makes sure every unit ends (answered, failed with the worker, or timed out).
 //
 // Dispatch: a worker holds up to `depth` units, enough for ~PREFETCH_MS of work by the target's
-// measured run time (1 until one has been measured, at most MAX_DEPTH), so a worker never idles
-// waiting for its next task while long tasks are not hoarded by one worker. Units go to the
-// accepting worker holding the fewest.
+// measured run time (1 until one has been measured, at least 2 for units under PAIR_MS, at most
+// MAX_DEPTH), so a worker never idles waiting for its next task while long tasks are not hoarded
+// by one worker. Units go to the accepting worker holding the fewest.
 import type { StartMethod } from "../backends/backend.js";
 import { ErrorCodes, ProcessError, StateError, TimeoutError, WorkerLostError } from "../errors.js";
 import type { TargetDescriptor } from "../target.js";
@@ -19,6 +19,14 @@ import { POLL_MS, WorkerHandle, type Exit, type HandleEvents } from "./worker-ha
 
 const PREFETCH_MS = 2;
 const MAX_DEPTH = 1024;
+/**
+ * Units shorter than this are held at least two at a time, so a worker has its next one while it
+ * runs one (one at a time, it idles for a round trip through the parent between units; the run
+ * times measured are noisy on a busy machine). Longer ones are held one at a time, not hoarded.
+ */
+const PAIR_MS = 20;
+/** A worker's batch goes out once it holds this many bytes: the worker starts on big chunks while the parent encodes the next. */
+const FLUSH_BYTES = 32 * 1024;
 /** Consecutive start-up failures after which the pool gives up. */
 const START_TRIES = 3;
 const RESPAWN_DELAY_MS = 100;
@@ -160,7 +168,7 @@ export class Scheduler implements Engine, HandleEvents {
   #depth(unit: Unit): number {
     const ema = unit.target.ema;
     if (ema === undefined) return 1;
-    return Math.max(1, Math.min(MAX_DEPTH, Math.floor(PREFETCH_MS / Math.max(ema, 1e-3))));
+    return Math.max(ema < PAIR_MS ? 2 : 1, Math.min(MAX_DEPTH, Math.floor(PREFETCH_MS / Math.max(ema, 1e-3))));
   }
 
   #dispatch(): void {
@@ -194,6 +202,7 @@ export class Scheduler implements Engine, HandleEvents {
       }
       this.#inflight++;
       touched.add(best);
+      if (best.pendingBytes >= FLUSH_BYTES) best.flush();
       if (this.#o.maxTasks > 0 && best.assigned >= this.#o.maxTasks) this.#retire(best);
     }
     for (const h of touched) h.flush();

@@ -13,6 +13,17 @@ export interface TargetEntry {
   ema: number | undefined;
 }
 
+/**
+ * What a unit sends: arguments encoded at the call (apply), a value, or the items
+ * `items[start..end)` (a map chunk: encoded from its input without a slice when they are numbers).
+ */
+export type Payload = { encoded: Uint8Array } | { value: unknown } | { items: readonly unknown[]; start: number; end: number };
+
+/** A payload's value (the items of a range as an array of their own). */
+export function payloadValue(p: Exclude<Payload, { encoded: Uint8Array }>): unknown {
+  return "items" in p ? p.items.slice(p.start, p.end) : p.value;
+}
+
 export interface Unit {
   readonly id: number;
   readonly call: Call;
@@ -22,7 +33,7 @@ export interface Unit {
   readonly count: number;
   readonly target: TargetEntry;
   readonly mode: TaskMode;
-  readonly payload: { encoded: Uint8Array } | { value: unknown };
+  readonly payload: Payload;
   /** Per-task time limit in ms, counted from the task's start in the worker. */
   readonly timeout: number | undefined;
   /** Answered (or failed) already: anything later about it is ignored. */

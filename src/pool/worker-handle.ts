@@ -147,6 +147,11 @@ export class WorkerHandle implements WorkerIdentity {
     return this.state === "ready" && !this.replaced;
   }
 
+  /** Bytes queued for the next flush. */
+  get pendingBytes(): number {
+    return this.#batch.bytes;
+  }
+
   /** Queues a task for the next flush; throws (adding nothing) if its payload cannot be sent. */
   assign(unit: Unit): void {
     const t = unit.target;
