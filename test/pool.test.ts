@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import { getContext, Pool } from "multiproc";
 import { CONTEXTS, fixture, runNode } from "./helpers.js";
 import { callCases, lifetimeCases } from "./conformance/pool-cases.js";
-import { readInit, initSet, repeatChar, sqr, whoAmI } from "./fixtures/pool-targets.js";
+import { double, readInit, initSet, repeatChar, sqr, whoAmI } from "./fixtures/pool-targets.js";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -24,6 +24,18 @@ for (const kind of CONTEXTS) {
       await pool.map(sqr, range(50), { chunksize: 5 });
       assert.equal(pool.stats().length, 2);
       for (const s of pool.stats()) assert.match(s.name, /^PoolWorker-\d+$/);
+    });
+
+    test("numbers come back whole and in order: runs short and long, ints and floats, chunks that are not all numbers", async () => {
+      await using pool = new ctx.Pool(2);
+      const xs = range(5000).map((i) => (i % 7 === 0 ? i / 4 : i));
+      const doubled = xs.map((x) => x * 2);
+      for (const chunksize of [1, 3, 16, 17, 1000, undefined]) {
+        assert.deepEqual(await pool.map(double, xs, chunksize === undefined ? {} : { chunksize }), doubled, `chunksize ${chunksize}`);
+      }
+      const some = (x: number) => (x === 33 ? "thirty-three" : x === 34 ? -0 : x * 2);
+      assert.deepEqual(await pool.map(some, range(60), { chunksize: 10 }), range(60).map(some));
+      assert.deepEqual(await pool.map(some, new Set(range(60)), { chunksize: 20 }), range(60).map(some));
     });
   });
 

@@ -3,7 +3,7 @@
 import { AbortError, onAbort } from "../abort.js";
 import type { ChunkSource } from "./chunking.js";
 import type { Progress } from "./progress.js";
-import type { TaskMode } from "./protocol.js";
+import { PLACED, type TaskMode } from "./protocol.js";
 import type { AsyncResult } from "./results.js";
 import { StatsTable, type WorkerIdentity } from "./stats.js";
 import type { Call, Host, TargetEntry, Unit } from "./task.js";
@@ -188,22 +188,29 @@ export class MapCall<R> extends ResultCall<R[]> {
   onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void {
     if (this.settled) return;
     this.stats.add(worker, unit.count, busyMs);
-    const values = value as R[];
-    if (this.#out === undefined && this.#parts.size === 0) {
-      const total = this.source!.total;
-      if (total !== undefined && total <= PREALLOCATE_MAX) this.#out = new Array<R>(total);
-    }
-    const out = this.#out;
-    if (out === undefined) {
-      this.#parts.set(unit.index, values);
-    } else {
-      const at = unit.index;
-      for (let i = 0; i < values.length; i++) out[at + i] = values[i]!;
+    if (value !== PLACED) {
+      const values = value as R[];
+      const out = this.output();
+      if (out === undefined) {
+        this.#parts.set(unit.index, values);
+      } else {
+        const at = unit.index;
+        for (let i = 0; i < values.length; i++) out[at + i] = values[i]!;
+      }
     }
     this.#outstanding--;
     this.#done += unit.count;
     this.progress?.update(this.#done, this.source!.total);
     this.check();
+  }
+
+  /** The result, made at its size once the input's length is known (so answers are written in place). */
+  output(): R[] | undefined {
+    if (this.#out === undefined && this.#parts.size === 0 && !this.settled) {
+      const total = this.source?.total;
+      if (total !== undefined && total <= PREALLOCATE_MAX) this.#out = new Array<R>(total);
+    }
+    return this.#out;
   }
 
   /** Succeeds once the input is used up and every chunk answered. */

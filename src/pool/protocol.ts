@@ -302,8 +302,20 @@ export function decodeReply(frame: Uint8Array): FromWorker {
   return readReply(new FrameReader(frame));
 }
 
-/** decodeReply from a reader set on the frame (one reader serves many frames: FrameReader.reset). */
-export function readReply(r: FrameReader): FromWorker {
+/** The value of a result whose numbers were written where `place` said (readReply). */
+export const PLACED: unique symbol = Symbol("multiproc.pool.placed");
+
+/**
+ * Offered a result's reader positioned at its value: writes the value where it belongs and
+ * returns true (FrameReader.numbersInto), or returns false to have it decoded as usual.
+ */
+export type Placer = (id: number, r: FrameReader) => boolean;
+
+/**
+ * decodeReply from a reader set on the frame (one reader serves many frames: FrameReader.reset).
+ * With `place`, a result may be written straight where it belongs: its value is then PLACED.
+ */
+export function readReply(r: FrameReader, place?: Placer): FromWorker {
   const kind = r.u8();
   switch (kind) {
     case K_READY:
@@ -317,6 +329,7 @@ export function readReply(r: FrameReader): FromWorker {
       const id = r.u32();
       const busy = r.f64();
       try {
+        if (kind === K_RESULT && place !== undefined && place(id, r)) return { kind: "result", id, busy, value: PLACED };
         const value = r.value();
         return kind === K_RESULT ? { kind: "result", id, busy, value } : { kind: "error", id, busy, error: value };
       } catch (err) {

@@ -58,6 +58,11 @@ export interface Call {
   take(): Unit | undefined;
   /** No unit will ever come from this call again. */
   readonly exhausted: boolean;
+  /**
+   * An array the unit's results may be written into directly, from position unit.index (a map's
+   * result, once its length is known); onResult then gets the value PLACED (protocol.ts).
+   */
+  output?(unit: Unit): unknown[] | undefined;
   onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void;
   onError(unit: Unit, error: unknown, worker: WorkerIdentity | undefined, busyMs: number): void;
   /** Settles the whole call with an error (abort, terminate, a broken pool). */

@@ -303,7 +303,15 @@ export class WorkerHandle implements WorkerIdentity {
   }
 
   readonly #frameReader = new FrameReader(new Uint8Array(0));
-  readonly #decode = (bytes: Uint8Array, start: number, end: number): FromWorker => this.#checkOrder(readReply(this.#frameReader.reset(bytes, start, end)));
+  readonly #decode = (bytes: Uint8Array, start: number, end: number): FromWorker =>
+    this.#checkOrder(readReply(this.#frameReader.reset(bytes, start, end), this.#place));
+  /** A map's numbers go straight into its result (Call.output), without an array per chunk. */
+  readonly #place = (id: number, r: FrameReader): boolean => {
+    const unit = this.inflight.peek();
+    if (unit === undefined || unit.id !== id) return false;
+    const out = unit.call.output?.(unit);
+    return out !== undefined && r.numbersInto(out, unit.index, unit.count);
+  };
 
   /**
    * A worker whose replies do not parse (its segment corrupted by someone) cannot be trusted with
