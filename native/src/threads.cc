@@ -2,6 +2,7 @@
 // threadId) need this: a thread stopped by worker.terminate() runs no JS on its way out, but its
 // Node environment's cleanup hooks still run, and the addon's statics are shared by every thread
 // of the process (one dlopen), so a process-wide set can answer "is thread N still running?".
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -49,6 +50,12 @@ void GetTid(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(static_cast<int32_t>(syscall(SYS_gettid)));
 }
 
+// schedYield(): gives the core to another runnable thread, if any (spin loops call it, so a peer
+// waiting for this very core runs at once instead of after our spin).
+void SchedYield(const v8::FunctionCallbackInfo<v8::Value>&) {
+  sched_yield();
+}
+
 }  // namespace
 
 void InitThreads(v8::Local<v8::Object> exports) {
@@ -61,6 +68,7 @@ void InitThreads(v8::Local<v8::Object> exports) {
   add("registerThread", RegisterThread);
   add("threadAlive", ThreadAlive);
   add("gettid", GetTid);
+  add("schedYield", SchedYield);
 }
 
 }  // namespace multiproc

@@ -28,6 +28,7 @@ export interface NativeBinding {
   registerThread(threadId: number): void;
   threadAlive(threadId: number): boolean;
   gettid(): number;
+  schedYield(): void;
 }
 
 const packageRoot = fileURLToPath(new URL("../../", import.meta.url));

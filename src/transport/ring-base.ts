@@ -135,6 +135,10 @@ export class RingBase {
       }
       const r = waiter().wait(this.words, bell, seq, slice);
       Atomics.store(this.words, sleepFlag, 0);
+      if (r !== "timed-out" && ready()) {
+        this.#spinner.woke();
+        return true;
+      }
       if (r === "timed-out" && !ready() && this.peerGone()) throw gone();
     }
   }
@@ -165,6 +169,10 @@ export class RingBase {
         r = await waiter().waitAsync(this.words, bell, seq, { timeout: slice, signal, ref });
       } finally {
         Atomics.store(this.words, sleepFlag, 0);
+      }
+      if (r !== "timed-out" && ready()) {
+        this.#spinner.woke();
+        return true;
       }
       if (r === "timed-out" && !ready() && this.peerGone()) throw gone();
     }
