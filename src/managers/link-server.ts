@@ -6,6 +6,7 @@
 import { createSegment, unlinkSegment } from "../shared/segment.js";
 import { initRing, RingReader, RingWriter } from "../transport/ring.js";
 import { WakePipe } from "../transport/wake.js";
+import { yieldCore } from "../native/spin.js";
 import {
   LINK_BYTES,
   LINK_CONTROL_BYTES,
@@ -185,6 +186,8 @@ export class LinkHub {
       const now = performance.now();
       if (got > 0) last = now;
       if (now - last < LINGER_MS) {
+        // Idle turns offer the core: clients that share it run (and send) sooner.
+        if (got === 0) yieldCore();
         setImmediate(turn);
         return;
       }

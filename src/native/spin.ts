@@ -29,6 +29,12 @@ const SHARED_CORE_MS = 0.015;
 const YIELD_AFTER_MS = 0.002;
 
 let yielder: (() => void) | null | undefined;
+
+/** sched_yield(), when the addon is there. */
+export function yieldCore(): void {
+  schedYield()?.();
+}
+
 function schedYield(): (() => void) | null {
   if (yielder === undefined) {
     const binding = native();
@@ -111,11 +117,16 @@ export class Spinner {
     if (ready()) return true;
     const budget = this.#begin();
     if (budget === 0) return this.#skip();
-    const end = performance.now() + budget;
+    const start = performance.now();
+    const end = start + budget;
+    const yieldCore = schedYield();
+    let now = start;
     do {
       await Promise.resolve();
       if (ready()) return this.#end(true, budget);
-    } while (performance.now() < end);
+      now = performance.now();
+      if (now - start > YIELD_AFTER_MS) yieldCore?.();
+    } while (now < end);
     return this.#end(false, budget);
   }
 }
