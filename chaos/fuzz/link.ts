@@ -17,7 +17,7 @@ import { RingReader, RingWriter } from "#internal/transport/ring.js";
 import { dumps } from "#internal/transport/serialize.js";
 import { closeWake, openWake, ringWake } from "#internal/transport/wake.js";
 import { casesFor, describeError, draw, malformed, releaseMappings, result, type FuzzOptions, type FuzzResult } from "./common.js";
-import { ANSWER_MS, GoodClient, HANDSHAKE_MS, HEAP_BOUND_KIB, memoryFigures, Timeout, within } from "./network.js";
+import { ANSWER_MS, GoodClient, HANDSHAKE_MS, HEAP_BOUND_KIB, memoryFigures, serverVerdict, Timeout, within } from "./network.js";
 import { parseRequest, validRequest } from "./parsers.js";
 import { FuzzManager, type Address, type Probe } from "./targets.js";
 
@@ -156,16 +156,7 @@ export async function fuzzManagerLink(opts: FuzzOptions): Promise<FuzzResult> {
     if (good.errors.length > 0) notes.push(`link: good client: ${good.errors.join("; ")}`);
     mustBeZero.push("link.hangs", "link.notOffered", "link.caseErrors", "link.goodFailures", "link.heapGrowthOverBound");
   } finally {
-    let alive = false;
-    try {
-      process.kill(serverPid, 0);
-      alive = serverPid > 0;
-    } catch {
-      alive = false;
-    }
-    figures["link.serverCrashed"] = alive ? 0 : 1;
-    mustBeZero.push("link.serverCrashed");
-    await within(manager.shutdown(), 10_000, "manager shutdown").catch(() => undefined);
+    await serverVerdict(manager, serverPid, "link", figures, mustBeZero);
   }
   return result("fuzz-link", figures, mustBeZero, notes);
 }

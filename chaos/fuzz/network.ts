@@ -314,6 +314,20 @@ export function memoryFigures(prefix: string, before: ServerMemory, after: Serve
 
 export const HEAP_BOUND_KIB = 16 * 1024;
 
+/** Records whether the manager's server survived the fuzzing (`<prefix>.serverCrashed`), then stops it. */
+export async function serverVerdict(manager: FuzzManager, pid: number, prefix: string, figures: Record<string, number>, mustBeZero: string[]): Promise<void> {
+  let alive = false;
+  try {
+    process.kill(pid, 0);
+    alive = pid > 0;
+  } catch {
+    alive = false;
+  }
+  figures[`${prefix}.serverCrashed`] = alive ? 0 : 1;
+  mustBeZero.push(`${prefix}.serverCrashed`);
+  await within(manager.shutdown(), 10_000, "manager shutdown").catch(() => undefined);
+}
+
 // ---- the Listener ----
 
 export async function fuzzListener(opts: FuzzOptions): Promise<FuzzResult> {
@@ -521,16 +535,7 @@ export async function fuzzManagerServer(opts: FuzzOptions): Promise<FuzzResult> 
     if (good.errors.length > 0) notes.push(`manager: good client: ${good.errors.join("; ")}`);
     mustBeZero.push("manager.hangs", "manager.goodFailures", "manager.heapGrowthOverBound");
   } finally {
-    let alive = false;
-    try {
-      process.kill(serverPid, 0);
-      alive = serverPid > 0;
-    } catch {
-      alive = false;
-    }
-    figures["manager.serverCrashed"] = alive ? 0 : 1;
-    mustBeZero.push("manager.serverCrashed");
-    await within(manager.shutdown(), 10_000, "manager shutdown").catch(() => undefined);
+    await serverVerdict(manager, serverPid, "manager", figures, mustBeZero);
   }
   return result("fuzz-manager", figures, mustBeZero, notes);
 }
