@@ -17,9 +17,9 @@ import { RingReader, RingWriter } from "#internal/transport/ring.js";
 import { dumps } from "#internal/transport/serialize.js";
 import { closeWake, openWake, ringWake } from "#internal/transport/wake.js";
 import { casesFor, describeError, draw, malformed, releaseMappings, result, type FuzzOptions, type FuzzResult } from "./common.js";
-import { ANSWER_MS, GoodClient, HANDSHAKE_MS, HEAP_BOUND_KIB, memoryFigures, serverVerdict, Timeout, within } from "./network.js";
+import { ANSWER_MS, HANDSHAKE_MS, HEAP_BOUND_KIB, memoryFigures, serverVerdict, Timeout, watchServer, within } from "./network.js";
 import { parseRequest, validRequest } from "./parsers.js";
-import { FuzzManager, type Address, type Probe } from "./targets.js";
+import { FuzzManager, type Address } from "./targets.js";
 
 const PROBE_ID = -11;
 
@@ -98,16 +98,8 @@ export async function fuzzManagerLink(opts: FuzzOptions): Promise<FuzzResult> {
   try {
     const address = manager.address;
     if (address === undefined) throw new Error("the manager has no address");
-    const probeObj = await manager.create<Probe>("Probe");
-    serverPid = await probeObj.pid();
-    for (let i = 0; i < 12; i++) await manager.create("dict");
-    const d = await manager.create<Map<number, number>>("dict");
-    const good = new GoodClient();
-    good.start(async (i) => {
-      await d.set(i % 100, i);
-      return (await d.get(i % 100)) === i;
-    });
-    const before = await probeObj.memory();
+    const { probe: probeObj, pid, good, before } = await watchServer(manager);
+    serverPid = pid;
 
     const n = casesFor(opts, 5_000);
     const cases = draw(linkCase, opts.seed, n);

@@ -6,7 +6,7 @@
 import { connect, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { Client, getContext, Pipe, type SocketConnection } from "multiproc";
+import { Client, getContext, Pipe, type Remote, type SocketConnection } from "multiproc";
 import { CHALLENGE, createResponse, FAILURE, WELCOME } from "#internal/connection/auth.js";
 import { FrameDecoder, frameHeader } from "#internal/connection/framing.js";
 import { PROTOCOL_VERSION } from "#internal/managers/messages.js";
@@ -314,6 +314,24 @@ export function memoryFigures(prefix: string, before: ServerMemory, after: Serve
 
 export const HEAP_BOUND_KIB = 16 * 1024;
 
+/**
+ * Gets a fuzzed manager's server ready to be judged: its pid and memory through a Probe, and a
+ * well-behaved client calling a dict all along (the fuzzers' calls name objects 0..10, so the
+ * good client's objects come after them).
+ */
+export async function watchServer(manager: FuzzManager): Promise<{ probe: Remote<Probe>; pid: number; good: GoodClient; before: ServerMemory }> {
+  const probe = await manager.create<Probe>("Probe");
+  const pid = await probe.pid();
+  for (let i = 0; i < 12; i++) await manager.create("dict");
+  const d = await manager.create<Map<number, number>>("dict");
+  const good = new GoodClient();
+  good.start(async (i) => {
+    await d.set(i % 100, i);
+    return (await d.get(i % 100)) === i;
+  });
+  return { probe, pid, good, before: await probe.memory() };
+}
+
 /** Records whether the manager's server survived the fuzzing (`<prefix>.serverCrashed`), then stops it. */
 export async function serverVerdict(manager: FuzzManager, pid: number, prefix: string, figures: Record<string, number>, mustBeZero: string[]): Promise<void> {
   let alive = false;
@@ -439,17 +457,8 @@ export async function fuzzManagerServer(opts: FuzzOptions): Promise<FuzzResult> 
   let serverPid = 0;
   try {
     const address = manager.address as Tcp;
-    const probe = await manager.create<Probe>("Probe");
-    serverPid = await probe.pid();
-    // The fuzzer's calls name objects 0..10: the good client's objects come after them.
-    for (let i = 0; i < 12; i++) await manager.create("dict");
-    const d = await manager.create<Map<number, number>>("dict");
-    const good = new GoodClient();
-    good.start(async (i) => {
-      await d.set(i % 100, i);
-      return (await d.get(i % 100)) === i;
-    });
-    const before = await probe.memory();
+    const { probe, pid, good, before } = await watchServer(manager);
+    serverPid = pid;
 
     // Requests well-formed but wrong (unknown objects, methods, types: answered with an error),
     // damaged ones (the connection is dropped) and noise, from 4 connections at once.
