@@ -1,6 +1,6 @@
 // SyncManager's types on the server side: typeid -> how to make the object and what it exposes.
 import type { ServerType } from "./server.js";
-import { StoredRef } from "./server.js";
+import { StoredRef } from "./object-registry.js";
 import { ServerDict, ServerList, ServerNamespace } from "./objects/collections.js";
 import { ServerValue, ServerArray } from "./objects/value.js";
 import { ServerQueue, ServerJoinableQueue } from "./objects/queue.js";

@@ -1,6 +1,6 @@
 // The server side of dict, list and Namespace: plain JS containers living in the manager process
 // (CPython's managers serve a real dict and list the same way). Values arrive and leave as copies;
-// proxies stored inside stay live references (see server.ts, StoredRef).
+// proxies stored inside stay live references (see object-registry.ts, StoredRef).
 import { isDeepStrictEqual } from "node:util";
 import { ArgumentError, ErrorCodes, ProcessError } from "../../errors.js";
 import { dropTable } from "../../arrow/table-policy.js";
