@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { describe, test } from "node:test";
 import { Empty, Queue, SharedMemory } from "multiproc";
 import { waiter } from "#internal/native/wait.js";
-import { recoveries } from "#internal/queues/core.js";
+import { recoveries } from "#internal/queues/core-locked.js";
 import { dumps } from "#internal/transport/serialize.js";
 import { fixture } from "./helpers.js";
 

@@ -3,7 +3,7 @@
 // returned received exactly once, except at most one per consumer killed (an item delivered to a
 // process that died before it could record it: lost with it, the queue's documented contract).
 import { Empty, Queue, SharedMemory } from "multiproc";
-import { recoveries } from "#internal/queues/core.js";
+import { recoveries } from "#internal/queues/core-locked.js";
 import { pause, Rng, type ScenarioOptions, type ScenarioResult, startVictim, Tally, until, type Victim } from "../lib.js";
 
 const PRODUCERS = 3;

@@ -12,7 +12,8 @@ import { ArgumentError, ErrorCodes, ProcessError } from "../errors.js";
 import { collectAbandons, kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { dumps, loads, loadsAsync } from "../transport/serialize.js";
 import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
-import { QueueCore, type CoreState, type WaitSpec } from "./core.js";
+import { QueueCore, type CoreState } from "./core.js";
+import type { WaitSpec } from "./doorbells.js";
 import { checkCapacity, QueueKind, W } from "./queue-segment.js";
 
 export interface QueueOptions {
