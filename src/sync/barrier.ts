@@ -1,49 +1,24 @@
 // Barrier: `parties` processes or threads meet, then all go on (Python's Barrier; its state
-// machine: filling -> draining -> filling, with resetting and broken).
-//
-// Words: [0] a robust mutex, [1] the state, [2] the parties inside wait(), [3] a sequence number
-// bumped (then woken) on every state change, [4] sleepers on it, [5] parties, [8..] one pid per
-// party inside wait(). The mutex is only ever held for a few synchronous steps, never across an
-// await, so even the async path takes it with a (brief) blocking lock; every wait for the state
-// to change happens on word 3 with the mutex released.
+// machine: filling -> draining -> filling, with resetting and broken). The shared words and the
+// algorithm of one wait() are barrier-state.ts; this file is the class, its options, the action
+// and passing the barrier to other processes.
 //
 // Indices: the last party to arrive gets 0 and runs the action, the others parties - 1 down to
 // 1 in order of arrival (Python numbers by arrival and runs the action in the last arrival; its
 // documentation promises neither, and here "the action runs where wait() returned 0" holds).
 // Across processes the action must be a target (an exported function, a fromModule reference or
 // a self-contained function): it runs in whichever process or thread gets index 0.
-//
-// A party that dies inside wait() is noticed by the others within a slice (100 ms) of sleeping:
-// it is removed and the barrier breaks, so nobody waits for it forever (Python's would).
 import { AbortError } from "../abort.js";
-import { ArgumentError, BrokenBarrierError, ErrorCodes, StateError } from "../errors.js";
-import { waiter } from "../native/wait.js";
-import { pidAlive } from "../runtime.js";
+import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
 import { Block, closedError } from "../shared/block.js";
 import type { SegmentHandle } from "../shared/segment.js";
 import { describeTarget, type TargetDescriptor } from "../target.js";
 import { reviveTarget } from "../target-revive.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { checkFunction, checkInteger, checkOptions, checkSignal, checkTimeout } from "../validate.js";
-import { lockSync, SELF, unlock } from "./mutex.js";
+import { ACTION, BROKEN, COUNT, FILLING, lock, PARTIES, PIDS, RESETTING, runWait, setState, sleepAsync, sleepSync, STATE, unlock } from "./barrier-state.js";
 
-const MUTEX = 0;
-const STATE = 1;
-const COUNT = 2;
-const SEQ = 3;
-const SLEEPERS = 4;
-const PARTIES = 5;
-const PIDS = 8;
-
-const FILLING = 0;
-const DRAINING = 1;
-const ACTION = 2; // everyone arrived; the last arrival runs the action
-const RESETTING = -1;
-const BROKEN = -2;
-
-const SLICE_MS = 100;
 const MAX_PARTIES = 1 << 20;
-const me = SELF; // see mutex.ts: the thread id, so dead threads are seen too
 
 export type BarrierAction = () => unknown;
 
@@ -79,8 +54,6 @@ interface RevivedAction {
 }
 
 let adopting: Adopted | undefined;
-
-type Sleep = (expected: number, deadline: number) => boolean | Promise<boolean>;
 
 export class Barrier implements Disposable {
   readonly #block: Block;
@@ -127,148 +100,6 @@ export class Barrier implements Disposable {
     if (this.#closed) throw closedError("Barrier");
   }
 
-  // ---- steps run with the mutex held ----
-
-  #lock(): void {
-    lockSync(this.#words, MUTEX);
-  }
-
-  #unlock(): void {
-    unlock(this.#words, MUTEX);
-  }
-
-  #setState(state: number): void {
-    const words = this.#words;
-    Atomics.store(words, STATE, state);
-    Atomics.add(words, SEQ, 1);
-    if (Atomics.load(words, SLEEPERS) > 0) waiter().wake(words, SEQ);
-  }
-
-  #enterSlot(): void {
-    const words = this.#words;
-    const parties = words[PARTIES]!;
-    for (let i = 0; i < parties; i++) {
-      if (words[PIDS + i] === 0) {
-        words[PIDS + i] = me;
-        return;
-      }
-    }
-  }
-
-  /** A party leaves wait(): the last one out of a finished or reset pass reopens the barrier. */
-  #exit(): void {
-    const words = this.#words;
-    const parties = words[PARTIES]!;
-    for (let i = 0; i < parties; i++) {
-      if (words[PIDS + i] === me) {
-        words[PIDS + i] = 0;
-        break;
-      }
-    }
-    words[COUNT] = words[COUNT]! - 1;
-    if (words[COUNT] === 0 && (words[STATE] === DRAINING || words[STATE] === RESETTING)) this.#setState(FILLING);
-  }
-
-  /** Removes parties whose process died inside wait(); breaks the barrier if there were any. */
-  #reapDead(): void {
-    const words = this.#words;
-    const parties = words[PARTIES]!;
-    let dead = 0;
-    for (let i = 0; i < parties; i++) {
-      const pid = words[PIDS + i]!;
-      if (pid !== 0 && pid !== me && !pidAlive(pid)) {
-        words[PIDS + i] = 0;
-        dead++;
-      }
-    }
-    if (dead === 0) return;
-    words[COUNT] = words[COUNT]! - dead;
-    const state = words[STATE];
-    if (state === FILLING || state === ACTION) this.#setState(BROKEN);
-    else if (words[COUNT] === 0 && (state === DRAINING || state === RESETTING)) this.#setState(FILLING);
-  }
-
-  // ---- the algorithm, written once for both wait() and waitSync() ----
-
-  /**
-   * Runs wait() as a generator: it yields whenever it has to sleep (with the mutex released)
-   * or to run the action, and the sync or async driver below does that.
-   */
-  *#run(deadline: number): Generator<{ sleep: [number, number] } | { action: true }, number, unknown> {
-    const words = this.#words;
-    this.#lock();
-    // Block while the barrier drains or resets (Python's _enter).
-    for (;;) {
-      const state = words[STATE];
-      if (state !== DRAINING && state !== RESETTING && state !== ACTION) break;
-      const seq = Atomics.load(words, SEQ);
-      this.#unlock();
-      const slept = (yield { sleep: [seq, deadline] }) as boolean;
-      this.#lock();
-      if (!slept) {
-        this.#reapDead();
-        if (performance.now() >= deadline) {
-          this.#unlock();
-          throw new BrokenBarrierError("timed out waiting for the barrier to finish its previous pass");
-        }
-      }
-    }
-    if (words[STATE] === BROKEN) {
-      this.#unlock();
-      throw new BrokenBarrierError();
-    }
-    const arrival = words[COUNT]!;
-    words[COUNT] = arrival + 1;
-    this.#enterSlot();
-    const parties = words[PARTIES]!;
-    try {
-      if (arrival + 1 === parties) {
-        this.#setState(ACTION);
-        this.#unlock();
-        try {
-          yield { action: true };
-        } catch (err) {
-          this.#lock();
-          this.#setState(BROKEN);
-          throw err;
-        }
-        this.#lock();
-        if (words[STATE] !== ACTION) throw new BrokenBarrierError("the barrier was reset or aborted while its action ran");
-        this.#setState(DRAINING);
-        return 0;
-      }
-      // Wait until released (Python's _wait).
-      for (;;) {
-        const state = words[STATE];
-        if (state !== FILLING && state !== ACTION) break;
-        const seq = Atomics.load(words, SEQ);
-        this.#unlock();
-        let slept: boolean;
-        try {
-          slept = (yield { sleep: [seq, deadline] }) as boolean;
-        } catch (err) {
-          // Aborted: leaving early breaks the pass for everyone.
-          this.#lock();
-          if (words[STATE] === FILLING || words[STATE] === ACTION) this.#setState(BROKEN);
-          throw err;
-        }
-        this.#lock();
-        if (!slept) {
-          this.#reapDead();
-          if (performance.now() >= deadline && (words[STATE] === FILLING || words[STATE] === ACTION)) {
-            this.#setState(BROKEN);
-            throw new BrokenBarrierError("timed out waiting at the barrier; it is now broken");
-          }
-        }
-      }
-      if (words[STATE] !== DRAINING) throw new BrokenBarrierError();
-      return parties - 1 - arrival;
-    } finally {
-      this.#exit();
-      this.#unlock();
-    }
-  }
-
   #deadline(options: unknown): { deadline: number; signal: AbortSignal | undefined } {
     const opts = checkOptions(options);
     const timeout = opts.timeout === undefined ? this.#timeout : checkTimeout(opts.timeout);
@@ -285,23 +116,13 @@ export class Barrier implements Disposable {
     const { deadline, signal } = this.#deadline(options);
     this.#check();
     if (signal?.aborted) throw new AbortError(signal.reason);
-    const sleep = async (expected: number, until: number): Promise<boolean> => {
-      const words = this.#words;
-      Atomics.add(words, SLEEPERS, 1);
-      try {
-        const left = until === Infinity ? SLICE_MS : Math.max(0, Math.min(SLICE_MS, until - performance.now()));
-        return (await waiter().waitAsync(words, SEQ, expected, { timeout: left, signal })) !== "timed-out";
-      } finally {
-        Atomics.sub(words, SLEEPERS, 1);
-      }
-    };
-    const run = this.#run(deadline);
+    const run = runWait(this.#words, deadline);
     let step = run.next();
     while (!step.done) {
       const request = step.value;
       let reply: unknown;
       try {
-        if ("sleep" in request) reply = await sleep(...request.sleep);
+        if ("sleep" in request) reply = await sleepAsync(this.#words, ...request.sleep, signal);
         else await this.#runAction(false);
       } catch (err) {
         step = run.throw(err);
@@ -316,23 +137,13 @@ export class Barrier implements Disposable {
   waitSync(options?: Omit<BarrierWaitOptions, "signal">): number {
     const { deadline } = this.#deadline(options);
     this.#check();
-    const sleep: Sleep = (expected, until) => {
-      const words = this.#words;
-      Atomics.add(words, SLEEPERS, 1);
-      try {
-        const left = until === Infinity ? SLICE_MS : Math.max(0, Math.min(SLICE_MS, until - performance.now()));
-        return waiter().wait(words, SEQ, expected, left) !== "timed-out";
-      } finally {
-        Atomics.sub(words, SLEEPERS, 1);
-      }
-    };
-    const run = this.#run(deadline);
+    const run = runWait(this.#words, deadline);
     let step = run.next();
     while (!step.done) {
       const request = step.value;
       let reply: unknown;
       try {
-        if ("sleep" in request) reply = sleep(...request.sleep);
+        if ("sleep" in request) reply = sleepSync(this.#words, ...request.sleep);
         else this.#runAction(true);
       } catch (err) {
         step = run.throw(err);
@@ -377,29 +188,29 @@ export class Barrier implements Disposable {
   /** Puts the barrier back to empty; parties waiting now get BrokenBarrierError. */
   reset(): void {
     this.#check();
-    this.#lock();
+    lock(this.#words);
     try {
       const words = this.#words;
       if (words[COUNT]! > 0) {
         const state = words[STATE];
-        if (state === FILLING || state === ACTION || state === BROKEN) this.#setState(RESETTING);
-        else this.#setState(state!);
+        if (state === FILLING || state === ACTION || state === BROKEN) setState(words, RESETTING);
+        else setState(words, state!);
       } else {
-        this.#setState(FILLING);
+        setState(words, FILLING);
       }
     } finally {
-      this.#unlock();
+      unlock(this.#words);
     }
   }
 
   /** Breaks the barrier: parties waiting now, and later ones until reset(), get BrokenBarrierError. */
   abort(): void {
     this.#check();
-    this.#lock();
+    lock(this.#words);
     try {
-      this.#setState(BROKEN);
+      setState(this.#words, BROKEN);
     } finally {
-      this.#unlock();
+      unlock(this.#words);
     }
   }
 
