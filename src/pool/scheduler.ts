@@ -5,8 +5,10 @@
 // measured run time (1 until one has been measured, at least 2 for units under PAIR_MS, at most
 // MAX_DEPTH), so a worker never idles waiting for its next task while long tasks are not hoarded
 // by one worker. Units go to the accepting worker holding the fewest.
+//
+// Starting and replacing workers is worker-supply.ts.
 import type { StartMethod } from "../backends/backend.js";
-import { ErrorCodes, ProcessError, StateError, TimeoutError, WorkerLostError } from "../errors.js";
+import { ErrorCodes, type ProcessError, StateError, TimeoutError, WorkerLostError } from "../errors.js";
 import type { TargetDescriptor } from "../target.js";
 import { taskError } from "./errors.js";
 import { Fifo } from "./fifo.js";
@@ -15,7 +17,8 @@ import { StatsTable, type WorkerStats } from "./stats.js";
 import { TargetTable } from "./target-table.js";
 import type { Call, Engine, TargetEntry, Unit } from "./task.js";
 import { WakePipe } from "../transport/wake.js";
-import { POLL_MS, WorkerHandle, type Exit, type HandleEvents } from "./worker-handle.js";
+import { POLL_MS, type Exit, type HandleEvents, type WorkerHandle } from "./worker-handle.js";
+import { WorkerSupply } from "./worker-supply.js";
 
 const PREFETCH_MS = 2;
 const MAX_DEPTH = 1024;
@@ -27,9 +30,6 @@ const MAX_DEPTH = 1024;
 const PAIR_MS = 20;
 /** A worker's batch goes out once it holds this many bytes: the worker starts on big chunks while the parent encodes the next. */
 const FLUSH_BYTES = 32 * 1024;
-/** Consecutive start-up failures after which the pool gives up. */
-const START_TRIES = 3;
-const RESPAWN_DELAY_MS = 100;
 
 export interface SchedulerOptions {
   processes: number;
@@ -41,11 +41,11 @@ export interface SchedulerOptions {
 
 type State = "running" | "closed" | "terminated" | "broken";
 
-let workerCounter = 0;
-
 export class Scheduler implements Engine, HandleEvents {
   readonly #o: SchedulerOptions;
-  readonly #workers = new Set<WorkerHandle>();
+  readonly #supply: WorkerSupply;
+  /** The supply's set of live workers. */
+  readonly #workers: Set<WorkerHandle>;
   #calls: Call[] = [];
   readonly #retry = new Fifo<Unit>();
   readonly #targets = new TargetTable();
@@ -56,8 +56,6 @@ export class Scheduler implements Engine, HandleEvents {
   #inflight = 0;
   #preparing = 0;
   #dispatchQueued = false;
-  #startFailures = 0;
-  #respawnTimer: NodeJS.Timeout | undefined;
   #joiners: (() => void)[] = [];
   #keepAlive: NodeJS.Timeout | undefined;
   readonly #wake: WakePipe | undefined;
@@ -67,7 +65,14 @@ export class Scheduler implements Engine, HandleEvents {
     this.#wake = WakePipe.open(() => {
       for (const h of this.#workers) void h.service();
     });
-    for (let i = 0; i < options.processes; i++) this.#spawn();
+    this.#supply = new WorkerSupply(options, this.#wake?.target ?? null, this, {
+      wanted: () => this.#state === "running" || this.#hasWork(),
+      pristine: () => this.#unitIds === 0 && this.#state === "running",
+      broken: (error) => this.#break(error),
+      settle: () => this.#settleJoin(),
+    });
+    this.#workers = this.#supply.workers;
+    for (let i = 0; i < options.processes; i++) this.#supply.spawn();
   }
 
   get state(): State {
@@ -203,23 +208,17 @@ export class Scheduler implements Engine, HandleEvents {
       this.#inflight++;
       touched.add(best);
       if (best.pendingBytes >= FLUSH_BYTES) best.flush();
-      if (this.#o.maxTasks > 0 && best.assigned >= this.#o.maxTasks) this.#retire(best);
+      if (this.#o.maxTasks > 0 && best.assigned >= this.#o.maxTasks) this.#supply.retire(best);
     }
     for (const h of touched) h.flush();
     this.#refresh();
     this.#maybeStop();
   }
 
-  /** A worker that got its last task (maxTasksPerChild): start its successor now. */
-  #retire(h: WorkerHandle): void {
-    h.replaced = true;
-    if (this.#state === "running" || this.#hasWork()) this.#spawn();
-  }
-
   // ---- worker events ----
 
   ready(_h: WorkerHandle): void {
-    this.#startFailures = 0;
+    this.#supply.ready();
     this.wake();
   }
 
@@ -280,35 +279,9 @@ export class Scheduler implements Engine, HandleEvents {
       this.#settleJoin();
       return;
     }
-    if (exit.startError !== undefined) {
-      this.#startFailed(exit.startError);
-    } else if (!h.replaced && (this.#state === "running" || this.#hasWork())) {
-      this.#spawn();
-    }
+    this.#supply.replace(h, exit.startError);
     this.wake();
     this.#settleJoin();
-  }
-
-  #startFailed(error: unknown): void {
-    this.#startFailures++;
-    if (this.#startFailures >= START_TRIES) {
-      const detail = error instanceof Error ? error.message : String(error);
-      this.#break(
-        new ProcessError(`pool workers failed to start ${this.#startFailures} times in a row: ${detail}`, {
-          code: ErrorCodes.WORKER_START,
-          cause: error,
-        }),
-      );
-      return;
-    }
-    // Back off before the next try, so a worker that cannot start does not respawn in a storm.
-    const delay = RESPAWN_DELAY_MS * 2 ** (this.#startFailures - 1);
-    const timer = setTimeout(() => {
-      if (this.#state === "running" || this.#hasWork()) this.#spawn();
-      this.#settleJoin();
-    }, delay);
-    timer.unref();
-    this.#respawnTimer = timer;
   }
 
   #break(error: ProcessError): void {
@@ -318,8 +291,7 @@ export class Scheduler implements Engine, HandleEvents {
   }
 
   #failAll(error: unknown): void {
-    clearTimeout(this.#respawnTimer);
-    this.#respawnTimer = undefined;
+    this.#supply.cancelRespawn();
     const units = this.#retry.clear();
     const calls = new Set<Call>([...this.#calls, ...units.map((u) => u.call)]);
     for (const h of this.#workers) for (const u of h.inflight) calls.add(u.call);
@@ -328,23 +300,6 @@ export class Scheduler implements Engine, HandleEvents {
     for (const h of this.#workers) h.kill();
     this.#refresh();
     this.#settleJoin();
-  }
-
-  #spawn(): void {
-    workerCounter++;
-    try {
-      const h = new WorkerHandle({
-        method: this.#o.method,
-        name: `PoolWorker-${workerCounter}`,
-        config: { maxTasks: this.#o.maxTasks, initargs: this.#o.initargs, wake: this.#wake?.target ?? null },
-        initializer: this.#o.initializer,
-        events: this,
-      });
-      this.#workers.add(h);
-    } catch (err) {
-      if (this.#workers.size === 0 && this.#unitIds === 0 && this.#startFailures === 0 && this.#state === "running") throw err;
-      this.#startFailed(err);
-    }
   }
 
   /** Work that still needs a worker: units to retry, or calls with input left. */
@@ -400,7 +355,7 @@ export class Scheduler implements Engine, HandleEvents {
       return;
     }
     if (this.#state === "closed" && this.#hasWork()) return; // a respawn is on its way
-    clearTimeout(this.#respawnTimer);
+    this.#supply.cancelRespawn();
     const joiners = this.#joiners;
     this.#joiners = [];
     for (const resolve of joiners) resolve();
