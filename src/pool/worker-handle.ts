@@ -1,26 +1,21 @@
 // The parent's side of one pool worker: the Process running worker.ts, the segment with its two
-// rings, the tasks it holds (in the order sent), and what happened when it died.
+// rings, the tasks it holds (in the order sent), and what happened when it died. Starting the
+// worker and sorting out its end are in worker-launch.ts.
 import type { StartMethod } from "../backends/backend.js";
 import { corruptData, ErrorCodes } from "../errors.js";
-import { Process } from "../process.js";
-import { createSegment, unlinkSegment, type Segment } from "../shared/segment.js";
-import { SharedMemory } from "../shared/shared-memory.js";
-import { fromModule, type TargetDescriptor } from "../target.js";
-import { initRing, RingReader, RingWriter } from "../transport/ring.js";
+import type { Process } from "../process.js";
+import type { Segment } from "../shared/segment.js";
+import type { SharedMemory } from "../shared/shared-memory.js";
+import type { TargetDescriptor } from "../target.js";
+import type { RingReader, RingWriter } from "../transport/ring.js";
 import { FrameReader } from "./codec.js";
 import { Fifo } from "./fifo.js";
 import {
   BatchWriter,
-  CONTROL_BYTES,
   decodeReply,
   PARENT_WAITING,
   readReply,
-  RESULT_RING_CAPACITY,
-  RESULT_RING_OFFSET,
-  SEGMENT_BYTES,
   STARTED,
-  TASK_RING_CAPACITY,
-  TASK_RING_OFFSET,
   type ErrorMessage,
   type FromWorker,
   type ResultMessage,
@@ -29,13 +24,12 @@ import {
 } from "./protocol.js";
 import type { WorkerIdentity } from "./stats.js";
 import type { Unit } from "./task.js";
+import { discardLeftovers, launchWorker, sortHeld, startErrorOf, unlinkQuietly } from "./worker-launch.js";
 
 /** See #poll. */
 export const POLL_MS = 0.05;
 /** The reader yields to the event loop at least this often while results keep coming. */
 const YIELD_MS = 4;
-
-const worker = fromModule<typeof import("./worker.js")>(new URL("./worker.js", import.meta.url));
 
 export interface Exit {
   code: number;
@@ -64,19 +58,6 @@ export interface HandleOptions {
   config: WorkerConfig;
   initializer: Promise<TargetDescriptor | null>;
   events: HandleEvents;
-}
-
-// Process pinned to a start method, as a context's Process is.
-const processClasses = new Map<StartMethod, typeof Process>();
-function processClass(method: StartMethod): typeof Process {
-  let cls = processClasses.get(method);
-  if (cls === undefined) {
-    cls = class WorkerProcess<A extends unknown[] = unknown[]> extends Process<A> {
-      protected static override startMethod: StartMethod | undefined = method;
-    };
-    processClasses.set(method, cls);
-  }
-  return cls;
 }
 
 export type HandleState = "starting" | "ready" | "stopping" | "dead";
@@ -113,22 +94,12 @@ export class WorkerHandle implements WorkerIdentity {
   constructor(options: HandleOptions) {
     this.name = options.name;
     this.#events = options.events;
-    this.#segment = createSegment(SEGMENT_BYTES, { prefix: "/mp_" });
-    const buffer = this.#segment.buffer;
-    try {
-      initRing(buffer, TASK_RING_OFFSET, TASK_RING_CAPACITY);
-      initRing(buffer, RESULT_RING_OFFSET, RESULT_RING_CAPACITY);
-      this.#control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
-      this.#writer = new RingWriter(buffer, TASK_RING_OFFSET);
-      this.#reader = new RingReader(buffer, RESULT_RING_OFFSET);
-      const shm = SharedMemory.fromHandle({ name: this.#segment.name, size: this.#segment.size, buffer });
-      const Cls = processClass(options.method);
-      this.#process = new Cls({ target: worker.runWorker, args: [shm, options.config], name: this.name, daemon: true });
-      this.#process.start();
-    } catch (err) {
-      this.#unlink();
-      throw err;
-    }
+    const launched = launchWorker(options.method, this.name, options.config);
+    this.#segment = launched.segment;
+    this.#control = launched.control;
+    this.#writer = launched.writer;
+    this.#reader = launched.reader;
+    this.#process = launched.process;
     this.pid = this.#process.pid ?? -1;
     this.threadId = this.#process.threadId ?? 0;
     options.initializer.then(
@@ -375,35 +346,16 @@ export class WorkerHandle implements WorkerIdentity {
     this.#stopReading.abort();
     this.#drain();
     this.state = "dead";
-    const started = Atomics.load(this.#control, STARTED);
-    const lost: Unit[] = [];
-    const unsent: Unit[] = [];
-    let seq = this.#answered;
-    for (const unit of this.inflight.clear()) (seq++ < started ? lost : unsent).push(unit);
+    const { lost, unsent } = sortHeld(this.inflight.clear(), this.#answered, Atomics.load(this.#control, STARTED));
     this.#queue.length = 0;
-    // Out-of-line messages the worker never read are segments of their own: adopting unlinks them.
-    const leftovers = new RingReader(this.#segment.buffer, TASK_RING_OFFSET);
-    try {
-      while (leftovers.tryRecv() !== undefined);
-    } catch {
-      // A segment already gone: nothing to clean.
-    }
+    discardLeftovers(this.#segment.buffer);
     this.#unlink();
-    // A worker killed from outside (SIGKILL, SIGTERM) while it started has not shown that workers
-    // cannot start: it is replaced like any dead worker, so such kills never add up to
-    // ERR_WORKER_START (found by the chaos pool scenario; CPython's Pool also just replaces it).
-    const killed = (code === -9 || code === -15) && this.#startError === undefined;
-    const startError = wasReady || killed ? undefined : (this.#startError ?? new Error(`the worker exited with code ${code} during start-up`));
-    this.#events.exited(this, { code, lost, unsent, startError });
+    this.#events.exited(this, { code, lost, unsent, startError: startErrorOf(code, wasReady, this.#startError) });
   }
 
   #unlink(): void {
     if (!this.#linked) return;
     this.#linked = false;
-    try {
-      unlinkSegment(this.#segment.name);
-    } catch {
-      // Unlinked already.
-    }
+    unlinkQuietly(this.#segment.name);
   }
 }
