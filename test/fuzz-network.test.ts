@@ -9,7 +9,8 @@ import { Client, ErrorCodes, Listener, type RemoteError } from "multiproc";
 import { MathsManager } from "./fixtures/manager-types.js";
 import type { FuzzResult } from "../chaos/fuzz/common.js";
 import { fuzzManagerLink } from "../chaos/fuzz/link.js";
-import { fuzzListener, fuzzManagerServer } from "../chaos/fuzz/network.js";
+import { fuzzListener } from "../chaos/fuzz/listener.js";
+import { fuzzManagerServer } from "../chaos/fuzz/manager.js";
 
 const FIXED_SEED = 20261123;
 const RANDOM_SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));

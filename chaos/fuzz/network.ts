@@ -1,20 +1,17 @@
-// Network fuzzing and authentication attacks against a real Listener and a real manager server,
-// each in a child process, over TCP on 127.0.0.1, while a well-behaved client keeps using the
-// server. Measured: how each attack ended (refused, timed out, or let in: must be 0), malformed
-// messages after authentication (answered, refused, dropped), the good client's failures, and
-// the server's memory after a full GC before and after.
+// Network fuzzing and authentication attacks against a real Listener (fuzz/listener.ts) and a real
+// manager server (fuzz/manager.ts), each in a child process, over TCP on 127.0.0.1, while a
+// well-behaved client keeps using the server. This file holds what both fuzzers (and fuzz/link.ts)
+// share: the attacks on the handshake, the good client, time limits and the memory verdict.
+// Measured: how each attack ended (refused, timed out, or let in: must be 0), the good client's
+// failures, and the server's memory after a full GC before and after.
 import { connect, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { Client, getContext, Pipe, type Remote, type SocketConnection } from "multiproc";
+import { Client, type Remote } from "multiproc";
 import { CHALLENGE, createResponse, FAILURE, WELCOME } from "#internal/connection/auth.js";
 import { FrameDecoder, frameHeader } from "#internal/connection/framing.js";
-import { PROTOCOL_VERSION } from "#internal/managers/messages.js";
-import { decodeFrame } from "#internal/managers/wire.js";
-import { dumps } from "#internal/transport/serialize.js";
-import { casesFor, describeError, draw, isTyped, malformed, result, type FuzzOptions, type FuzzResult } from "./common.js";
-import { validMessage, validRequest, parseRequest } from "./parsers.js";
-import { FuzzManager, serveListener, type ListenerStats, type Probe, type ServerMemory } from "./targets.js";
+import { describeError, isTyped } from "./common.js";
+import type { FuzzManager, Probe, ServerMemory } from "./targets.js";
 
 /** The servers' handshake timeout in these runs (the default is 10 s). */
 export const HANDSHAKE_MS = 1000;
@@ -30,7 +27,7 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   );
 }
 
-type Tcp = readonly [string, number];
+export type Tcp = readonly [string, number];
 
 /** A raw TCP client that speaks CPython's framing by hand (no handshake of its own). */
 class Raw {
@@ -120,7 +117,7 @@ class Attacks {
 }
 
 /** Runs every authentication attack `n` times against `address` (which expects `key`). */
-async function attack(address: Tcp, key: Buffer, n: number, seed: number): Promise<Attacks> {
+export async function attack(address: Tcp, key: Buffer, n: number, seed: number): Promise<Attacks> {
   const a = new Attacks();
   const rng = fc.sample(fc.noBias(fc.nat(1 << 30)), { seed, numRuns: 64 * n + 64 });
   let r = 0;
@@ -263,7 +260,7 @@ async function attack(address: Tcp, key: Buffer, n: number, seed: number): Promi
   return a;
 }
 
-function attackFigures(a: Attacks, prefix: string): { figures: Record<string, number>; mustBeZero: string[] } {
+export function attackFigures(a: Attacks, prefix: string): { figures: Record<string, number>; mustBeZero: string[] } {
   const figures: Record<string, number> = {};
   for (const [k, v] of Object.entries(a.figures)) figures[`${prefix}.${k}`] = v;
   const bad = ["wrongKey.letIn", "wrongKey.hang", "wrongKey.otherError", "truncated.letIn", "truncated.hang", "truncated.noChallenge", "replay.letIn", "replay.hang", "replay.noChallenge", "oversized.notDropped", "garbage.letIn", "garbage.hang", "slowLoris.hang", "slowLoris.closedEarly"];
@@ -344,207 +341,4 @@ export async function serverVerdict(manager: FuzzManager, pid: number, prefix: s
   figures[`${prefix}.serverCrashed`] = alive ? 0 : 1;
   mustBeZero.push(`${prefix}.serverCrashed`);
   await within(manager.shutdown(), 10_000, "manager shutdown").catch(() => undefined);
-}
-
-// ---- the Listener ----
-
-export async function fuzzListener(opts: FuzzOptions): Promise<FuzzResult> {
-  const key = randomBytes(32);
-  const [control, theirs] = Pipe<unknown>();
-  const child = new (getContext("process").Process)({ target: serveListener, args: [theirs, key, HANDSHAKE_MS], name: "fuzz-listener" });
-  child.start();
-  const figures: Record<string, number> = {};
-  const mustBeZero: string[] = [];
-  const notes: string[] = [];
-  const stats = async () => {
-    await control.send("stats");
-    return (await within(control.recv(), ANSWER_MS, "listener stats")) as ListenerStats;
-  };
-  try {
-    const address = (await within(control.recv(), 30_000, "listener address")) as Tcp;
-    const good = new GoodClient();
-    const goodConn = await Client(address, { authkey: key });
-    good.start(async (i) => {
-      await goodConn.send({ i, items: [i, String(i)] });
-      const back = (await goodConn.recv()) as { i: number; items: unknown[] };
-      return back.i === i && back.items[1] === String(i);
-    });
-    const before = await stats();
-
-    // Malformed messages from an authenticated client: each refused by recv() with a typed error,
-    // and the connection still carries the next good message (a probe, echoed).
-    const n = casesFor(opts, 20_000);
-    const fuzzer = await Client(address, { authkey: key });
-    let cases = 0;
-    let probesEchoed = 0;
-    let hangs = 0;
-    let i = 0;
-    for (const bytes of draw(malformed(validMessage), opts.seed, n)) {
-      cases++;
-      await fuzzer.sendBytes(bytes);
-      await fuzzer.send({ probe: ++i });
-      try {
-        // Garbage that happened to parse is echoed too: read up to the probe.
-        for (;;) {
-          const back = await within(fuzzer.recv(), ANSWER_MS, "probe");
-          if ((back as { probe?: unknown } | null)?.probe === i) break;
-        }
-        probesEchoed++;
-      } catch (err) {
-        hangs++;
-        notes.push(`listener: probe ${i} lost after ${Buffer.from(bytes).toString("hex").slice(0, 80)}: ${describeError(err)}`);
-        break;
-      }
-    }
-    fuzzer.close();
-    const mid = await stats();
-    const bad = Object.values(mid.badMessages).reduce((s, v) => s + v, 0);
-    Object.assign(figures, {
-      "listener.messageCases": cases,
-      "listener.messagesRefused": bad,
-      "listener.messagesParsed": cases - bad,
-      "listener.probesLost": cases - probesEchoed,
-      "listener.hangs": hangs,
-    });
-    notes.push(`listener: refusals after auth: ${JSON.stringify(mid.badMessages)}`);
-
-    const attacks = await attack(address, key, Math.max(5, Math.round(200 * opts.scale)), opts.seed);
-    const af = attackFigures(attacks, "listener");
-    Object.assign(figures, af.figures);
-    mustBeZero.push(...af.mustBeZero);
-
-    await good.stop();
-    goodConn.close();
-    const after = await stats();
-    notes.push(`listener: accept() refusals ${JSON.stringify(after.refused)}; untyped errors ${after.untyped}`);
-    Object.assign(figures, memoryFigures("listener", before, after, HEAP_BOUND_KIB), {
-      "listener.untypedErrors": after.untyped,
-      "listener.goodCalls": good.calls,
-      "listener.goodFailures": good.failures,
-    });
-    if (good.errors.length > 0) notes.push(`listener: good client: ${good.errors.join("; ")}`);
-    mustBeZero.push("listener.probesLost", "listener.hangs", "listener.untypedErrors", "listener.goodFailures", "listener.heapGrowthOverBound");
-    await control.send("stop");
-    await within(control.recv(), ANSWER_MS, "listener stop").catch(() => undefined);
-  } finally {
-    await within(child.join(), 10_000, "listener exit").catch(() => child.kill());
-    figures["listener.serverCrashed"] = child.exitCode === 0 ? 0 : 1;
-    mustBeZero.push("listener.serverCrashed");
-    control.close();
-  }
-  return result("fuzz-listener", figures, mustBeZero, notes);
-}
-
-// ---- the manager server ----
-
-const PROBE_ID = -7;
-
-function parseSafe(bytes: Uint8Array): string {
-  try {
-    return JSON.stringify(parseRequest(bytes), (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)).slice(0, 200);
-  } catch {
-    return Buffer.from(bytes).toString("hex").slice(0, 80);
-  }
-}
-
-export async function fuzzManagerServer(opts: FuzzOptions): Promise<FuzzResult> {
-  const key = randomBytes(32);
-  const manager = new FuzzManager({ address: ["127.0.0.1", 0], authkey: key, handshakeTimeout: HANDSHAKE_MS });
-  await manager.start();
-  const figures: Record<string, number> = {};
-  const mustBeZero: string[] = [];
-  const notes: string[] = [];
-  let serverPid = 0;
-  try {
-    const address = manager.address as Tcp;
-    const { probe, pid, good, before } = await watchServer(manager);
-    serverPid = pid;
-
-    // Requests well-formed but wrong (unknown objects, methods, types: answered with an error),
-    // damaged ones (the connection is dropped) and noise, from 4 connections at once.
-    const n = casesFor(opts, 10_000);
-    const cases = draw(fc.oneof({ weight: 3, arbitrary: validRequest }, { weight: 7, arbitrary: malformed(validRequest) }), opts.seed, n);
-    let sent = 0;
-    let skipped = 0;
-    let answered = 0;
-    let dropped = 0;
-    let hangs = 0;
-    let reconnects = 0;
-    const codes: Record<string, number> = {};
-    const uncoded: string[] = [];
-    const hello = dumps({ kind: "hello", id: PROBE_ID, version: PROTOCOL_VERSION }, "socket");
-    const lane = async () => {
-      let conn: SocketConnection | undefined;
-      for (let step = cases.next(); step.done !== true; step = cases.next()) {
-        const bytes = step.value;
-        // A request that parses as shutdown would stop the server: authenticated clients may.
-        try {
-          if ((parseRequest(bytes) as { kind: string }).kind === "shutdown") {
-            skipped++;
-            continue;
-          }
-        } catch {
-          // Refused in-process too: send it.
-        }
-        sent++;
-        if (conn === undefined || !conn.writable) {
-          conn = await Client(address, { authkey: key });
-          reconnects++;
-        }
-        try {
-          await conn.sendBytes(bytes);
-          await conn.sendBytes(hello);
-          for (;;) {
-            const reply = decodeFrame(await within(conn.recvBytes(), ANSWER_MS, "probe")) as { id?: unknown; kind?: unknown; error?: { code?: unknown } };
-            if (reply.kind === "error") {
-              const code = typeof reply.error?.code === "string" ? reply.error.code : "uncoded";
-              codes[code] = (codes[code] ?? 0) + 1;
-              if (code === "uncoded" && uncoded.length < 3) uncoded.push(`${String((reply.error as Error | undefined)?.name)}: ${String((reply.error as Error | undefined)?.message)} after ${parseSafe(bytes)}`);
-            }
-            if (reply.id === PROBE_ID) break;
-          }
-          answered++;
-        } catch (err) {
-          if (err instanceof Timeout) {
-            hangs++;
-            if (hangs < 4) notes.push(`manager: no answer after ${Buffer.from(bytes).toString("hex").slice(0, 80)}`);
-          } else dropped++;
-          conn.close();
-          conn = undefined;
-        }
-      }
-      conn?.close();
-    };
-    await Promise.all([lane(), lane(), lane(), lane()]);
-    Object.assign(figures, {
-      "manager.requestCases": sent,
-      "manager.requestsAnswered": answered,
-      "manager.requestsDropped": dropped,
-      "manager.hangs": hangs,
-      "manager.reconnects": reconnects,
-      "manager.shutdownSkipped": skipped,
-      // Errors the called method (or constructor) threw itself, for arguments it cannot take: the
-      // caller gets them as RemoteError (ERR_REMOTE) with the method's error as the cause.
-      "manager.methodErrorReplies": codes.uncoded ?? 0,
-    });
-    notes.push(`manager: error replies by code ${JSON.stringify(codes)}`);
-    for (const u of uncoded) notes.push(`manager: a method's own error: ${u}`);
-
-    const attacks = await attack(address, key, Math.max(5, Math.round(200 * opts.scale)), opts.seed + 1);
-    const af = attackFigures(attacks, "manager");
-    Object.assign(figures, af.figures);
-    mustBeZero.push(...af.mustBeZero);
-
-    await good.stop();
-    const after = await probe.memory();
-    Object.assign(figures, memoryFigures("manager", before, after, HEAP_BOUND_KIB), {
-      "manager.goodCalls": good.calls,
-      "manager.goodFailures": good.failures,
-    });
-    if (good.errors.length > 0) notes.push(`manager: good client: ${good.errors.join("; ")}`);
-    mustBeZero.push("manager.hangs", "manager.goodFailures", "manager.heapGrowthOverBound");
-  } finally {
-    await serverVerdict(manager, serverPid, "manager", figures, mustBeZero);
-  }
-  return result("fuzz-manager", figures, mustBeZero, notes);
 }

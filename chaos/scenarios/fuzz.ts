@@ -6,7 +6,8 @@
 import type { ScenarioOptions, ScenarioResult } from "../lib.js";
 import type { FuzzResult, Verdicts } from "../fuzz/common.js";
 import { fuzzManagerLink } from "../fuzz/link.js";
-import { fuzzListener, fuzzManagerServer } from "../fuzz/network.js";
+import { fuzzListener } from "../fuzz/listener.js";
+import { fuzzManagerServer } from "../fuzz/manager.js";
 import { fuzzFraming, fuzzManagerRequests, fuzzMessages, fuzzPoolFrames, parsersResult } from "../fuzz/parsers.js";
 import { fuzzQueues } from "../fuzz/queues.js";
 import { fuzzRing, fuzzShareableList } from "../fuzz/shared.js";
