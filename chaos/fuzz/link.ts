@@ -7,7 +7,6 @@
 // nor grow its heap without bound.
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { Client, type SocketConnection } from "multiproc";
 import { REPLY_RING_OFFSET, REQUEST_RING_OFFSET, type LinkOffer } from "#internal/managers/link.js";
 import { shmIdentity } from "#internal/managers/locality.js";
 import { PROTOCOL_VERSION } from "#internal/managers/messages.js";
@@ -17,7 +16,7 @@ import { RingReader, RingWriter } from "#internal/transport/ring.js";
 import { dumps } from "#internal/transport/serialize.js";
 import { closeWake, openWake, ringWake } from "#internal/transport/wake.js";
 import { casesFor, describeError, draw, malformed, releaseMappings, result, type FuzzOptions, type FuzzResult } from "./common.js";
-import { ANSWER_MS, HANDSHAKE_MS, HEAP_BOUND_KIB, memoryFigures, serverVerdict, Timeout, watchServer, within } from "./network.js";
+import { ANSWER_MS, HANDSHAKE_MS, HEAP_BOUND_KIB, honestClient, memoryFigures, serverVerdict, Timeout, watchServer, within } from "./network.js";
 import { parseRequest, validRequest } from "./parsers.js";
 import { FuzzManager, type Address } from "./targets.js";
 
@@ -45,13 +44,18 @@ function isShutdown(c: Case): boolean {
 }
 
 /** One case on a connection of its own: the link belongs to the connection. */
-async function runCase(address: Address, key: Buffer, c: Case, probe: Uint8Array): Promise<Outcome> {
-  const conn: SocketConnection = await Client(address, { authkey: key });
+async function runCase(address: Address, key: Buffer, c: Case, probe: Uint8Array, onRetry: () => void): Promise<Outcome> {
+  const { conn, value: offer } = await honestClient(
+    address,
+    key,
+    async (conn) => {
+      await conn.send({ kind: "hello", id: 1, version: PROTOCOL_VERSION, shm: shmIdentity(), link: true });
+      return ((await within(conn.recv(), ANSWER_MS, "hello")) as { value?: { link?: LinkOffer } }).value?.link;
+    },
+    onRetry,
+  );
   let wakeFd = -1;
-  let offer: LinkOffer | undefined;
   try {
-    await conn.send({ kind: "hello", id: 1, version: PROTOCOL_VERSION, shm: shmIdentity(), link: true });
-    offer = ((await within(conn.recv(), ANSWER_MS, "hello")) as { value?: { link?: LinkOffer } }).value?.link;
     if (offer === undefined) return "not-offered";
     const segment = attachSegment(offer.name);
     const requests = new RingWriter(segment.buffer, REQUEST_RING_OFFSET);
@@ -104,7 +108,7 @@ export async function fuzzManagerLink(opts: FuzzOptions): Promise<FuzzResult> {
     const n = casesFor(opts, 5_000);
     const cases = draw(linkCase, opts.seed, n);
     const probe = dumps({ kind: "hello", id: PROBE_ID, version: PROTOCOL_VERSION }, "socket");
-    const counts = { answered: 0, dropped: 0, hangs: 0, notOffered: 0, errors: 0, damage: 0, skipped: 0 };
+    const counts = { answered: 0, dropped: 0, hangs: 0, notOffered: 0, errors: 0, damage: 0, skipped: 0, retries: 0 };
     let done = 0;
     const lane = async () => {
       for (let step = cases.next(); step.done !== true; step = cases.next()) {
@@ -114,7 +118,7 @@ export async function fuzzManagerLink(opts: FuzzOptions): Promise<FuzzResult> {
         }
         if (step.value.kind === "damage") counts.damage++;
         try {
-          const outcome = await runCase(address, key, step.value, probe);
+          const outcome = await runCase(address, key, step.value, probe, () => counts.retries++);
           if (outcome === "answered") counts.answered++;
           else if (outcome === "dropped") counts.dropped++;
           else counts.notOffered++;
@@ -141,6 +145,7 @@ export async function fuzzManagerLink(opts: FuzzOptions): Promise<FuzzResult> {
       "link.hangs": counts.hangs,
       "link.notOffered": counts.notOffered,
       "link.caseErrors": counts.errors,
+      "link.handshakeRetries": counts.retries,
     });
     await good.stop();
     const after = await probeObj.memory();

@@ -2,9 +2,9 @@
 // (each refused by recv() with a typed error, the connection still usable), then the handshake
 // attacks from network.ts, while a good client keeps echoing.
 import { randomBytes } from "node:crypto";
-import { Client, getContext, Pipe } from "multiproc";
+import { getContext, Pipe, type SocketConnection } from "multiproc";
 import { casesFor, describeError, draw, malformed, result, type FuzzOptions, type FuzzResult } from "./common.js";
-import { ANSWER_MS, attack, attackFigures, GoodClient, HANDSHAKE_MS, HEAP_BOUND_KIB, memoryFigures, within, type Tcp } from "./network.js";
+import { ANSWER_MS, attack, attackFigures, GoodClient, HANDSHAKE_MS, HEAP_BOUND_KIB, honestClient, memoryFigures, within, type Tcp } from "./network.js";
 import { validMessage } from "./parsers.js";
 import { serveListener, type ListenerStats } from "./targets.js";
 
@@ -23,7 +23,14 @@ export async function fuzzListener(opts: FuzzOptions): Promise<FuzzResult> {
   try {
     const address = (await within(control.recv(), 30_000, "listener address")) as Tcp;
     const good = new GoodClient();
-    const goodConn = await Client(address, { authkey: key });
+    let retries = 0;
+    // Each connection's first exchange is an echo: a connection the server timed out at the
+    // handshake shows there, and is made again (see honestClient).
+    const echo = async (conn: SocketConnection): Promise<void> => {
+      await conn.send({ probe: 0 });
+      await within(conn.recv(), ANSWER_MS, "first echo");
+    };
+    const { conn: goodConn } = await honestClient(address, key, echo, () => retries++);
     good.start(async (i) => {
       await goodConn.send({ i, items: [i, String(i)] });
       const back = (await goodConn.recv()) as { i: number; items: unknown[] };
@@ -34,7 +41,7 @@ export async function fuzzListener(opts: FuzzOptions): Promise<FuzzResult> {
     // Malformed messages from an authenticated client: each refused by recv() with a typed error,
     // and the connection still carries the next good message (a probe, echoed).
     const n = casesFor(opts, 20_000);
-    const fuzzer = await Client(address, { authkey: key });
+    const { conn: fuzzer } = await honestClient(address, key, echo, () => retries++);
     let cases = 0;
     let probesEchoed = 0;
     let hangs = 0;
@@ -65,6 +72,7 @@ export async function fuzzListener(opts: FuzzOptions): Promise<FuzzResult> {
       "listener.messagesParsed": cases - bad,
       "listener.probesLost": cases - probesEchoed,
       "listener.hangs": hangs,
+      "listener.handshakeRetries": retries,
     });
     notes.push(`listener: refusals after auth: ${JSON.stringify(mid.badMessages)}`);
 

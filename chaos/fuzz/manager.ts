@@ -3,12 +3,12 @@
 // handshake attacks from network.ts, while a good client keeps calling.
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { Client, type SocketConnection } from "multiproc";
+import type { SocketConnection } from "multiproc";
 import { PROTOCOL_VERSION } from "#internal/managers/messages.js";
 import { decodeFrame } from "#internal/managers/wire.js";
 import { dumps } from "#internal/transport/serialize.js";
 import { casesFor, draw, malformed, result, type FuzzOptions, type FuzzResult } from "./common.js";
-import { ANSWER_MS, attack, attackFigures, HANDSHAKE_MS, HEAP_BOUND_KIB, memoryFigures, serverVerdict, Timeout, watchServer, within, type Tcp } from "./network.js";
+import { ANSWER_MS, attack, attackFigures, HANDSHAKE_MS, HEAP_BOUND_KIB, honestClient, memoryFigures, serverVerdict, Timeout, watchServer, within, type Tcp } from "./network.js";
 import { parseRequest, validRequest } from "./parsers.js";
 import { FuzzManager } from "./targets.js";
 
@@ -45,6 +45,7 @@ export async function fuzzManagerServer(opts: FuzzOptions): Promise<FuzzResult> 
     let dropped = 0;
     let hangs = 0;
     let reconnects = 0;
+    let retries = 0;
     const codes: Record<string, number> = {};
     const uncoded: string[] = [];
     const hello = dumps({ kind: "hello", id: PROBE_ID, version: PROTOCOL_VERSION }, "socket");
@@ -63,7 +64,7 @@ export async function fuzzManagerServer(opts: FuzzOptions): Promise<FuzzResult> 
         }
         sent++;
         if (conn === undefined || !conn.writable) {
-          conn = await Client(address, { authkey: key });
+          conn = (await honestClient(address, key, () => Promise.resolve(), () => retries++)).conn;
           reconnects++;
         }
         try {
@@ -97,6 +98,7 @@ export async function fuzzManagerServer(opts: FuzzOptions): Promise<FuzzResult> 
       "manager.requestsDropped": dropped,
       "manager.hangs": hangs,
       "manager.reconnects": reconnects,
+      "manager.handshakeRetries": retries,
       "manager.shutdownSkipped": skipped,
       // Errors the called method (or constructor) threw itself, for arguments it cannot take: the
       // caller gets them as RemoteError (ERR_REMOTE) with the method's error as the cause.
