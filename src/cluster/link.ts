@@ -33,7 +33,8 @@ const PING_MS = 1000;
 /** How long closing waits for Redis (which may be gone). */
 export const CLOSE_WAIT_MS = 2000;
 const START_RETRY_MS = 500;
-const GAP_CHECK_MS = 5000;
+/** How often the stream is checked for a gap while jobs wait for events (one XINFO each). */
+const GAP_CHECK_MS = 1000;
 
 export class QueueLink {
   readonly #target: RedisTarget;
@@ -50,6 +51,8 @@ export class QueueLink {
   #pinging = false;
   /** The newest event id the event stream gave us. */
   #lastSeen = "0-0";
+  /** #lastSeen when the last gap check was sent: events after it were unread then (see #checkGap). */
+  #checkedUpTo = "0-0";
   #lastGapCheck = 0;
   #gapChecking = false;
 
@@ -125,6 +128,7 @@ export class QueueLink {
     // Every job's other events move the read position too (see #checkGap).
     for (const name of ["added", "waiting", "active", "stalled", "removed"] as const) events.on(name, (_args: unknown, id: string) => this.#seen(id));
     this.#lastSeen = lastEventId;
+    this.#checkedUpTo = lastEventId;
     const backend = { redis, queue, events };
     this.#backend = backend;
     this.contact();
@@ -188,15 +192,21 @@ export class QueueLink {
   }
 
   /**
-   * Redis trims the event stream (BullMQ keeps ~10,000 events): a pool that fell that far behind
-   * (a long busy stretch of its event loop) would never hear of the trimmed completions. When the
-   * stream's oldest entry is newer than the newest event we read (or the stream is empty though
-   * events were added after it), events we had not read may be gone: we ask Redis for the state
-   * of our jobs, as after a reconnection. A false alarm (a brand-new stream) costs one look-up.
+   * Redis trims the event stream from its oldest end (BullMQ keeps ~10,000 events): a pool that
+   * fell that far behind (a long busy stretch of its event loop) would never hear of the trimmed
+   * completions. An unread event trimmed since the last check was newer than what we had read by
+   * then (#checkedUpTo), and a trim takes everything older with it: so when the stream's oldest
+   * entry is now newer than #checkedUpTo (or the stream is empty though events were added after
+   * it), events we had not read may be gone, and we ask Redis for the state of our jobs, as after
+   * a reconnection. Comparing with what we have read by now instead would miss a trim followed by
+   * newer events we did read. A false alarm (over ~10,000 events in one interval, or a brand-new
+   * stream) costs one look-up of the jobs in flight.
    */
   #checkGap(backend: Backend): void {
     this.#lastGapCheck = Date.now();
     this.#gapChecking = true;
+    const upTo = this.#checkedUpTo;
+    this.#checkedUpTo = this.#lastSeen;
     backend.redis
       .xinfo("STREAM", backend.queue.toKey("events"))
       .then(
@@ -210,12 +220,13 @@ export class QueueLink {
           const firstId = Array.isArray(first) && typeof first[0] === "string" ? first[0] : undefined;
           const lastId = field("last-generated-id");
           const behind = firstId ?? (typeof lastId === "string" && field("length") === 0 ? lastId : undefined);
-          if (behind !== undefined && compareIds(behind, this.#lastSeen) > 0) {
-            this.#lastSeen = behind;
-            this.#hooks.recheck();
-          }
+          if (behind !== undefined && compareIds(behind, upTo) > 0) this.#hooks.recheck();
         },
-        () => undefined, // no stream yet: nothing was trimmed
+        () => {
+          // No stream yet (nothing was trimmed), or Redis did not answer: the next check looks
+          // back as far as this one did.
+          if (compareIds(upTo, this.#checkedUpTo) < 0) this.#checkedUpTo = upTo;
+        },
       )
       .finally(() => (this.#gapChecking = false));
   }
