@@ -9,7 +9,7 @@ import { createInterface } from "node:readline";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ClusterPool, fromModule, WorkerNode } from "multiproc";
+import { ClusterPool, ErrorCodes, fromModule, WorkerNode } from "multiproc";
 import { CLI, freePort, NodeProcess, RedisServer, skipWithoutRedis } from "./cluster-helpers.js";
 import { callCases, imapCases, lifetimeCases } from "./conformance/pool-cases.js";
 import { bigString, busySqr } from "./fixtures/cluster-targets.js";
@@ -119,6 +119,23 @@ describe("ClusterPool and WorkerNode: bad input", () => {
     await assert.rejects(pool.map(sqr, [1, 2, 3]), { code: "ERR_REDIS_UNAVAILABLE" });
     await assert.rejects(pool.nodes(), { code: "ERR_REDIS_UNAVAILABLE" });
     await pool.terminate();
+  });
+
+  test("WorkerNode: close() while start() waits for an unreachable Redis ends start() with ERR_CLOSED", async () => {
+    const connection = `redis://127.0.0.1:${await freePort()}`;
+    // Closed at once (start() is still loading its dependencies): nothing is opened after.
+    const early = new WorkerNode({ connection, concurrency: 1, log: () => undefined });
+    const earlyStart = assert.rejects(early.start(), { code: ErrorCodes.CLOSED });
+    await early.close();
+    await earlyStart;
+    // Closed once it has tried and said why.
+    let tried!: () => void;
+    const said = new Promise<void>((resolve) => (tried = resolve));
+    const late = new WorkerNode({ connection, concurrency: 1, log: () => tried() });
+    const lateStart = assert.rejects(late.start(), { code: ErrorCodes.CLOSED });
+    await said;
+    await late.close();
+    await lateStart;
   });
 
   test("multiproc worker: with Redis unreachable it says so, and SIGTERM still stops it", async () => {

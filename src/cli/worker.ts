@@ -61,10 +61,17 @@ export async function workerCommand(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  await node.start();
-  console.log(
-    `multiproc worker ${node.name}: serving queue '${node.queue}' at ${node.connection} with ${node.concurrency} processes (root ${node.root}); Ctrl+C to stop`,
-  );
+  try {
+    await node.start();
+  } catch (err) {
+    // Stopped before it was serving (Redis unreachable all along): a stop as asked, not a failure.
+    if (signals === 0) throw err;
+  }
+  if (signals === 0) {
+    console.log(
+      `multiproc worker ${node.name}: serving queue '${node.queue}' at ${node.connection} with ${node.concurrency} processes (root ${node.root}); Ctrl+C to stop`,
+    );
+  }
   await done;
   return 0;
 }

@@ -57,6 +57,8 @@ export class WorkerNode {
   #redis: IORedis | undefined;
   #closing: Promise<void> | undefined;
   #started = false;
+  /** Ends start()'s wait for Redis (set while it waits). */
+  #abortStart: (() => void) | undefined;
   #lastLogged = "";
 
   constructor(options: string | URL | WorkerNodeOptions) {
@@ -88,11 +90,18 @@ export class WorkerNode {
     return fileURLToPath(this.#root).replace(/(.)\/$/, "$1");
   }
 
-  /** Connects and starts taking jobs; resolves once the worker is registered with Redis. */
+  /**
+   * Connects and starts taking jobs; resolves once the worker is registered with Redis. While Redis
+   * is unreachable it keeps trying (saying why through `log`); a close() meanwhile makes it reject
+   * with ERR_CLOSED.
+   */
   async start(): Promise<void> {
     if (this.#started || this.#closing !== undefined) throw new ProcessError("the worker node was started already", { code: ErrorCodes.ALREADY_STARTED });
     this.#started = true;
     const deps = await loadDeps();
+    // close() may come while the node starts (a signal to the CLI while Redis is unreachable):
+    // it finds nothing to close yet, so nothing may be opened after it.
+    if (this.#closing !== undefined) throw closedWhileStarting();
     this.#pool = new Pool({ processes: this.concurrency, context: "process" });
     const redis = new deps.Redis(this.#target.options);
     redis.on("error", (err: unknown) => this.#trouble(err));
@@ -112,7 +121,15 @@ export class WorkerNode {
     });
     worker.on("error", (err: unknown) => this.#trouble(err));
     this.#worker = worker;
-    await worker.waitUntilReady();
+    // BullMQ's wait for Redis does not end when the worker is closed while Redis is unreachable:
+    // close() ends this one.
+    await new Promise<void>((resolve, reject) => {
+      this.#abortStart = () => reject(closedWhileStarting());
+      worker.waitUntilReady().then(
+        () => resolve(),
+        (err: unknown) => reject(this.#closing !== undefined ? closedWhileStarting(err) : (err as Error)),
+      );
+    }).finally(() => (this.#abortStart = undefined));
   }
 
   /** Reports a connection problem once until the connection is back, not at every retry. */
@@ -217,6 +234,7 @@ export class WorkerNode {
 
   /** Stops taking jobs, lets the running ones finish, then shuts the local pool and the connections. */
   close(): Promise<void> {
+    this.#abortStart?.();
     this.#closing ??= (async () => {
       try {
         // Without Redis, running tasks could not hand their outcomes back anyway (their jobs move
@@ -234,4 +252,8 @@ export class WorkerNode {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function closedWhileStarting(cause?: unknown): ProcessError {
+  return new ProcessError("the worker node was closed while it started", { code: ErrorCodes.CLOSED, cause });
 }
