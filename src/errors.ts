@@ -25,6 +25,10 @@ export const ErrorCodes = {
   TARGET_NOT_FOUND: "ERR_TARGET_NOT_FOUND",
   TARGET_NOT_SELF_CONTAINED: "ERR_TARGET_NOT_SELF_CONTAINED",
   NATIVE_UNAVAILABLE: "ERR_NATIVE_UNAVAILABLE",
+  /** The "process" context needs Linux for now (macOS, Windows: use the "thread" context). */
+  PLATFORM_UNSUPPORTED: "ERR_PLATFORM_UNSUPPORTED",
+  /** `require("multiproc")`: the package is ESM-only; `await import("multiproc")` loads it. */
+  REQUIRE_ESM: "ERR_REQUIRE_ESM",
   UNKNOWN_CONTEXT: "ERR_UNKNOWN_CONTEXT",
   CONTEXT_ALREADY_SET: "ERR_CONTEXT_ALREADY_SET",
   ABORTED: "ERR_ABORTED",

@@ -3,6 +3,7 @@ import type { Backend, ChildHandle, StartMethod } from "./backends/backend.js";
 import { ArgumentError, ErrorCodes, StateError } from "./errors.js";
 import { checkNotBootstrapping, getIdentity, nextChildIdentity } from "./runtime.js";
 import { describeTarget, resolveTarget } from "./target.js";
+import { platformError } from "./native/platform.js";
 import { checkOptions, checkTimeout, describe } from "./validate.js";
 import { collectAbandons } from "./transport/handles.js";
 import { backendFor, defaultStartMethod } from "./backends/registry.js";
@@ -101,6 +102,11 @@ export class Process<A extends unknown[] = unknown[]> {
     const { name, ident } = nextChildIdentity();
     if (this.name === "") this.name = name;
     const backend: Backend = backendFor(this.startMethod);
+    // Off Linux only threads can start for now (issue #22); the check sits in native/platform.ts.
+    if (backend.method !== "thread") {
+      const unsupported = platformError("Process.start()");
+      if (unsupported !== undefined) throw unsupported;
+    }
     // Objects in args may reserve holder slots that the child claims; if it dies first, give them up.
     const [child, abandon] = collectAbandons(() => backend.start({
       args: this.#args,

@@ -16,33 +16,46 @@ export interface Identity {
   kind: "main" | "process" | "thread";
 }
 
-let identity: Identity = {
-  name: "MainProcess",
-  ident: [],
-  daemon: false,
-  authkey: randomBytes(32),
-  parent: null,
-  kind: "main",
-};
-let bootstrapping = false;
-let childCounter = 0;
+interface RuntimeState {
+  identity: Identity;
+  bootstrapping: boolean;
+  childCounter: number;
+}
+
+// One state per thread, shared by every copy of the package loaded in it. A symlinked install
+// loads the package twice in a child (its bootstrap by the real path, the user's module through
+// the link; issue #22): a second copy with state of its own would think it runs in the main
+// process, and the user's `if (isMainProcess())` block would start pools inside every worker.
+const SLOT = Symbol.for("multiproc.runtime.v1");
+const state: RuntimeState = ((globalThis as { [SLOT]?: RuntimeState })[SLOT] ??= {
+  identity: {
+    name: "MainProcess",
+    ident: [],
+    daemon: false,
+    authkey: randomBytes(32),
+    parent: null,
+    kind: "main",
+  },
+  bootstrapping: false,
+  childCounter: 0,
+});
 
 export function setIdentity(next: Identity): void {
-  identity = next;
+  state.identity = next;
 }
 
 export function getIdentity(): Identity {
-  return identity;
+  return state.identity;
 }
 
 export function setBootstrapping(value: boolean): void {
-  bootstrapping = value;
+  state.bootstrapping = value;
 }
 
 /** The next child's name and identity, like CPython ("Process-1", "Process-1:2", ...). */
 export function nextChildIdentity(prefix = "Process"): { name: string; ident: number[] } {
-  childCounter += 1;
-  const ident = [...identity.ident, childCounter];
+  state.childCounter += 1;
+  const ident = [...state.identity.ident, state.childCounter];
   return { name: `${prefix}-${ident.join(":")}`, ident };
 }
 
@@ -51,7 +64,7 @@ export function nextChildIdentity(prefix = "Process"): { name: string; ident: nu
  * unguarded main module would otherwise start children of its own, which would do the same.
  */
 export function checkNotBootstrapping(): void {
-  if (!bootstrapping) return;
+  if (!state.bootstrapping) return;
   throw new StateError(
     "an attempt was made to start a new process or pool while this child was still importing the module " +
       "that defines its target. The main module probably starts processes at top level: guard that code with " +
@@ -65,7 +78,7 @@ export function checkNotBootstrapping(): void {
  * The twin of Python's `if __name__ == "__main__":` guard.
  */
 export function isMainProcess(): boolean {
-  return identity.kind === "main" && isMainThread;
+  return state.identity.kind === "main" && isMainThread;
 }
 
 /** What currentProcess() and parentProcess() describe. */
@@ -82,12 +95,12 @@ export interface ProcessInfo {
 /** Describes the process (or thread) this code runs in. */
 export function currentProcess(): ProcessInfo {
   return {
-    name: identity.name,
+    name: state.identity.name,
     pid: process.pid,
     threadId,
-    daemon: identity.daemon,
-    ident: identity.ident,
-    authkey: identity.authkey,
+    daemon: state.identity.daemon,
+    ident: state.identity.ident,
+    authkey: state.identity.authkey,
   };
 }
 
@@ -99,7 +112,7 @@ export interface ParentInfo {
 
 /** The parent of this process or thread; null in the main process. */
 export function parentProcess(): ParentInfo | null {
-  const parent = identity.parent;
+  const parent = state.identity.parent;
   if (parent === null) return null;
   return {
     name: parent.name,

@@ -75,11 +75,25 @@ bool ArgWord(const v8::FunctionCallbackInfo<v8::Value>& info, int arrayArg, int 
   return true;
 }
 
+void SetMethod(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> exports,
+               const char* name, v8::FunctionCallback fn, v8::Local<v8::Value> data) {
+  v8::Local<v8::Function> f =
+      v8::FunctionTemplate::New(isolate, fn, data)->GetFunction(context).ToLocalChecked();
+  v8::Local<v8::String> key =
+      v8::String::NewFromUtf8(isolate, name, v8::NewStringType::kInternalized).ToLocalChecked();
+  f->SetName(key);
+  exports->Set(context, key, f).Check();
+}
+
 }  // namespace multiproc
 
+// Runs once per environment that loads the addon, and again in the same environment when a second
+// copy of the package loads the same file (a symlinked install, issue #22): everything it sets up
+// must tolerate that (threads.cc, waiter.cc).
 NODE_MODULE_INIT(/* exports, module, context */) {
-  multiproc::InitShm(exports);
-  multiproc::InitFutex(exports);
-  multiproc::InitWaiter(exports);
-  multiproc::InitThreads(exports);
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  multiproc::InitShm(isolate, context, exports);
+  multiproc::InitFutex(isolate, context, exports);
+  multiproc::InitWaiter(isolate, context, exports);
+  multiproc::InitThreads(isolate, context, exports);
 }

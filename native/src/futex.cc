@@ -74,9 +74,9 @@ void Wake(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 }  // namespace
 
-void InitFutex(v8::Local<v8::Object> exports) {
-  NODE_SET_METHOD(exports, "futexWait", Wait);
-  NODE_SET_METHOD(exports, "futexWake", Wake);
+void InitFutex(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> exports) {
+  SetMethod(isolate, context, exports, "futexWait", Wait);
+  SetMethod(isolate, context, exports, "futexWake", Wake);
 }
 
 }  // namespace multiproc

@@ -181,13 +181,13 @@ void SetCloexec(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 }  // namespace
 
-void InitShm(v8::Local<v8::Object> exports) {
-  NODE_SET_METHOD(exports, "shmCreate", Create);
-  NODE_SET_METHOD(exports, "shmAttach", Attach);
-  NODE_SET_METHOD(exports, "shmUnlink", Unlink);
-  NODE_SET_METHOD(exports, "pipe", Pipe);
-  NODE_SET_METHOD(exports, "setParentDeathSignal", SetParentDeathSignal);
-  NODE_SET_METHOD(exports, "setCloexec", SetCloexec);
+void InitShm(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> exports) {
+  SetMethod(isolate, context, exports, "shmCreate", Create);
+  SetMethod(isolate, context, exports, "shmAttach", Attach);
+  SetMethod(isolate, context, exports, "shmUnlink", Unlink);
+  SetMethod(isolate, context, exports, "pipe", Pipe);
+  SetMethod(isolate, context, exports, "setParentDeathSignal", SetParentDeathSignal);
+  SetMethod(isolate, context, exports, "setCloexec", SetCloexec);
 }
 
 }  // namespace multiproc

@@ -23,14 +23,17 @@ void Forget(void* arg) {
 }
 
 // registerThread(threadId): marks the calling thread alive until its environment is torn down.
-// Call once per environment.
+// Idempotent: a second copy of the package in one thread (a symlinked install loads the library
+// twice, issue #22) calls it again, and Node aborts the process on a cleanup hook added twice
+// with the same (function, argument) pair. threadIds are never reused within a process, so an id
+// already in the set was registered by this very environment.
 void RegisterThread(const v8::FunctionCallbackInfo<v8::Value>& info) {
   double id;
   if (!ArgNumber(info, 0, "threadId", &id)) return;
   intptr_t key = static_cast<intptr_t>(id);
   {
     std::lock_guard<std::mutex> lock(live_mutex);
-    live_threads.insert(key);
+    if (!live_threads.insert(key).second) return;
   }
   node::AddEnvironmentCleanupHook(info.GetIsolate(), Forget, reinterpret_cast<void*>(key));
 }
@@ -58,17 +61,11 @@ void SchedYield(const v8::FunctionCallbackInfo<v8::Value>&) {
 
 }  // namespace
 
-void InitThreads(v8::Local<v8::Object> exports) {
-  v8::Isolate* isolate = exports->GetIsolate();
-  v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  auto add = [&](const char* name, v8::FunctionCallback fn) {
-    v8::Local<v8::Function> f = v8::FunctionTemplate::New(isolate, fn)->GetFunction(context).ToLocalChecked();
-    exports->Set(context, v8::String::NewFromUtf8(isolate, name).ToLocalChecked(), f).Check();
-  };
-  add("registerThread", RegisterThread);
-  add("threadAlive", ThreadAlive);
-  add("gettid", GetTid);
-  add("schedYield", SchedYield);
+void InitThreads(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> exports) {
+  SetMethod(isolate, context, exports, "registerThread", RegisterThread);
+  SetMethod(isolate, context, exports, "threadAlive", ThreadAlive);
+  SetMethod(isolate, context, exports, "gettid", GetTid);
+  SetMethod(isolate, context, exports, "schedYield", SchedYield);
 }
 
 }  // namespace multiproc

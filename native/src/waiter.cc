@@ -291,7 +291,7 @@ void WaiterThread::Run() {
 // at once) synchronously, otherwise a Promise of 0 ok / 2 timed-out / 3 cancelled.
 void WaitAsync(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
-  Environment* env = static_cast<Environment*>(info.Data().As<v8::External>()->Value());
+  Environment* env = static_cast<Environment*>(ExternalValue(info.Data()));
   int32_t* addr;
   double expected, timeout, id;
   if (!ArgWord(info, 0, 1, &addr) || !ArgNumber(info, 2, "expected", &expected) ||
@@ -317,7 +317,7 @@ void WaitAsync(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 // cancelWait(id): settles a pending wait with 3 (cancelled); false if it already completed.
 void CancelWait(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  Environment* env = static_cast<Environment*>(info.Data().As<v8::External>()->Value());
+  Environment* env = static_cast<Environment*>(ExternalValue(info.Data()));
   double id;
   if (!ArgNumber(info, 0, "id", &id)) return;
   info.GetReturnValue().Set(env->Cancel(static_cast<uint64_t>(id)));
@@ -325,19 +325,12 @@ void CancelWait(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 }  // namespace
 
-void InitWaiter(v8::Local<v8::Object> exports) {
-  v8::Isolate* isolate = exports->GetIsolate();
-  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+void InitWaiter(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> exports) {
   Environment* env = new Environment(isolate, context);
   env->hook_ = node::AddEnvironmentCleanupHook(isolate, Environment::Cleanup, env);
-  v8::Local<v8::External> data = v8::External::New(isolate, env);
-  auto add = [&](const char* name, v8::FunctionCallback fn) {
-    v8::Local<v8::Function> f =
-        v8::FunctionTemplate::New(isolate, fn, data)->GetFunction(context).ToLocalChecked();
-    exports->Set(context, v8::String::NewFromUtf8(isolate, name).ToLocalChecked(), f).Check();
-  };
-  add("futexWaitAsync", WaitAsync);
-  add("cancelWait", CancelWait);
+  v8::Local<v8::External> data = NewExternal(isolate, env);
+  SetMethod(isolate, context, exports, "futexWaitAsync", WaitAsync, data);
+  SetMethod(isolate, context, exports, "cancelWait", CancelWait, data);
 }
 
 }  // namespace multiproc

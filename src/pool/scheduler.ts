@@ -10,6 +10,7 @@
 import type { StartMethod } from "../backends/backend.js";
 import { ErrorCodes, type ProcessError, StateError, TimeoutError, WorkerLostError } from "../errors.js";
 import type { TargetDescriptor } from "../target.js";
+import { nativeError } from "../native/binding.js";
 import { taskError } from "./errors.js";
 import { Fifo } from "./fifo.js";
 import { encodePayload, type ErrorMessage, type ResultMessage, type SkippedMessage } from "./protocol.js";
@@ -72,7 +73,11 @@ export class Scheduler implements Engine, HandleEvents {
       settle: () => this.#settleJoin(),
     });
     this.#workers = this.#supply.workers;
-    for (let i = 0; i < options.processes; i++) this.#supply.spawn();
+    // Process workers need the addon (their rings are shared memory) and Linux: without them the
+    // pool starts broken, so every call rejects with why instead of a throw escaping (issue #22).
+    const unavailable = options.method === "thread" ? undefined : nativeError('A Pool in the "process" context');
+    if (unavailable !== undefined) this.#break(unavailable);
+    else for (let i = 0; i < options.processes; i++) this.#supply.spawn();
   }
 
   get state(): State {
