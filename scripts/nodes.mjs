@@ -46,3 +46,9 @@ export function moduleVersion(dir) {
 export function prebuildPath(arch, abi) {
   return join(root, "prebuilds", `linux-${arch}`, `node.abi${abi}.glibc.node`);
 }
+
+// `node scripts/nodes.mjs dir [version] [arch]`: prints the folder of that Node (default: the
+// newest supported line), fetching it first; .ci/run uses it to run the suite on that Node.
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === "dir") {
+  console.log(nodeDir(process.argv[3] ?? NODE_VERSIONS.at(-1), process.argv[4] ?? "x64"));
+}
