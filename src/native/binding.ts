@@ -52,13 +52,21 @@ const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
 function load(): Loaded {
   if (platformError("") !== undefined) return { binding: null, error: (feature) => platformError(feature)! };
   if (process.env.MULTIPROC_NO_NATIVE === "1") return unavailable("it is disabled by MULTIPROC_NO_NATIVE=1", undefined);
+  const require = createRequire(import.meta.url);
   try {
-    const require = createRequire(import.meta.url);
     const find = require("node-gyp-build") as (dir: string) => NativeBinding;
     return { binding: find(packageRoot), error: undefined };
   } catch (err) {
-    const reason = err instanceof Error ? err.message.trim().replace(/\s+/g, " ") : String(err);
-    return unavailable(`it could not be loaded (${reason})`, err);
+    // node-gyp-build takes build/Release first and stops there if it fails to load: a source build
+    // made for another Node (after switching Node versions) would hide the prebuild for this one.
+    // The name is scripts/nodes.mjs's prebuildPath.
+    try {
+      const prebuild = `${packageRoot}prebuilds/linux-${process.arch}/node.abi${process.versions.modules}.glibc.node`;
+      return { binding: require(prebuild) as NativeBinding, error: undefined };
+    } catch {
+      const reason = err instanceof Error ? err.message.trim().replace(/\s+/g, " ") : String(err);
+      return unavailable(`it could not be loaded (${reason})`, err);
+    }
   }
 }
 
