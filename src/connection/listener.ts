@@ -89,6 +89,17 @@ export function arbitraryAddress(): string {
   return join(dir, `listener-${randomBytes(4).toString("hex")}`);
 }
 
+/** Removes a Unix socket's file, and the directory arbitraryAddress() made for it. Synchronous (exit handlers use it). */
+export function removeSocketFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Not bound, or already removed.
+  }
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  if (/\/mp-[^/]+$/.test(dir)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** The key by which two addresses are compared ("host:port" or the path). */
 export function addressKey(address: Address): string {
   return typeof address === "string" ? address : `${address[0]}:${address[1]}`;
@@ -216,15 +227,7 @@ export class Listener implements AsyncDisposable {
     const err = new StateError("the listener is closed", { code: ErrorCodes.CLOSED });
     for (const a of this.#acceptors.splice(0)) a.reject(err);
     for (const o of this.#outcomes.splice(0)) if ("conn" in o) o.conn.close();
-    if (typeof this.#address === "string") {
-      try {
-        unlinkSync(this.#address);
-      } catch {
-        // Not bound, or already removed.
-      }
-      const dir = this.#address.slice(0, this.#address.lastIndexOf("/"));
-      if (/\/mp-[^/]+$/.test(dir)) rmSync(dir, { recursive: true, force: true });
-    }
+    if (typeof this.#address === "string") removeSocketFile(this.#address);
   }
 
   get closed(): boolean {

@@ -1,10 +1,10 @@
 // BaseManager (Python's multiprocessing.managers.BaseManager): a registry of typeids on a class,
 // a server that holds the objects (in a child process with start(), in this process with
 // getServer().serveForever(), or elsewhere for connect()), and create() for proxies to them.
-import { Listener, arbitraryAddress, checkAddress, toAuthKey, type Address, type AuthKey } from "../connection/listener.js";
+import { Listener, arbitraryAddress, checkAddress, removeSocketFile, toAuthKey, type Address, type AuthKey } from "../connection/listener.js";
 import { ArgumentError, ErrorCodes, ProcessError, StateError } from "../errors.js";
 import { getContext } from "../context.js";
-import type { Process } from "../process.js";
+import { kExited, type Process } from "../process.js";
 import { resolveTarget, type TargetDescriptor } from "../target.js";
 import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
 import { Channel } from "./channel.js";
@@ -72,6 +72,17 @@ export type Registered<M extends abstract new (...args: never[]) => BaseManager,
   M;
 
 const kRegistry = Symbol("multiproc.managers.registry");
+
+/**
+ * Unix socket paths of servers this process started and has not shut down. A program that ends
+ * without shutdown() kills its servers (daemon children, SIGKILLed with it, as CPython's
+ * finalizer shuts its managers down); their socket files are removed here, since a killed
+ * server cannot (issue #14).
+ */
+const startedSockets = new Set<string>();
+process.on("exit", () => {
+  for (const path of startedSockets) removeSocketFile(path);
+});
 let managerCounter = 0;
 
 type State = "initial" | "started" | "serving" | "connected" | "shutdown";
@@ -239,8 +250,9 @@ export class BaseManager implements AsyncDisposable {
     });
     proc.start();
     this.#process = proc;
-    const exited = proc.join().then(() => {
-      throw new ProcessError(`the manager process exited (code ${proc.exitCode}) before it was serving`, { code: ErrorCodes.WORKER_LOST });
+    // Not join(): that would keep the program alive as long as the server runs (issue #14).
+    const exited = proc[kExited]()!.then((code) => {
+      throw new ProcessError(`the manager process exited (code ${code}) before it was serving`, { code: ErrorCodes.WORKER_LOST });
     });
     const reported = report.accept().then(async (conn) => {
       try {
@@ -255,6 +267,7 @@ export class BaseManager implements AsyncDisposable {
       throw new ProcessError(`the manager server could not start: ${outcome.error.message}`, { code: ErrorCodes.BOOTSTRAP, cause: outcome.error });
     }
     this.#address = outcome.address;
+    if (typeof outcome.address === "string") startedSockets.add(outcome.address);
   }
 
   /**
@@ -319,6 +332,7 @@ export class BaseManager implements AsyncDisposable {
     }
     if (state !== "started" || this.#process === undefined) return;
     const proc = this.#process;
+    if (typeof this.#address === "string") startedSockets.delete(this.#address);
     try {
       await this.#channel().request({ kind: "shutdown" });
     } catch {

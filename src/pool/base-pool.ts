@@ -96,7 +96,7 @@ export abstract class BasePool implements AsyncDisposable {
     if (!Array.isArray(list)) throw new ArgumentError(`args must be an array, got ${describe(list)}`, ErrorCodes.INVALID_ARG_TYPE);
     this.#checkRunning();
     const encoded = this.#s.encodeArgs(list);
-    const result = new AsyncResult<Awaited<R>>();
+    const result = new AsyncResult<Awaited<R>>(this.#s);
     if (o.signal?.aborted) {
       result._reject(new AbortError(o.signal.reason));
       return result;
@@ -132,7 +132,7 @@ export abstract class BasePool implements AsyncDisposable {
     this.#checkRunning();
     // Like CPython, a synchronous input is read into a list at the call (its length sets the chunksize).
     if (!isAsyncInput(input) && !Array.isArray(input)) input = Array.from(input);
-    const result = new AsyncResult<unknown[]>();
+    const result = new AsyncResult<unknown[]>(this.#s);
     if (o.signal?.aborted) {
       result._reject(new AbortError(o.signal.reason));
       return result;

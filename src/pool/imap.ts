@@ -168,6 +168,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     const r = this.#step();
     if (r === undefined) return;
     this.#waiter = undefined;
+    this.#host.waiting?.(-1);
     if ("error" in r) w.reject(r.error);
     else w.resolve(r);
   }
@@ -196,7 +197,11 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
   async next(): Promise<IteratorResult<R>> {
     if (this.#waiter !== undefined) throw new Error("PoolIterator: next() called again before the previous call settled");
     const r = this.#step();
-    if (r === undefined) return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+    if (r === undefined) {
+      // A pending step keeps the program alive, as an awaited map does (issue #14).
+      this.#host.waiting?.(1);
+      return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+    }
     if ("error" in r) throw r.error;
     return r;
   }
@@ -207,6 +212,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     this.#ready.clear();
     this.#pending.clear();
     this.#end();
+    this.#deliver(); // a step still pending (return() called beside it) ends too
     return Promise.resolve({ done: true, value: undefined });
   }
 
