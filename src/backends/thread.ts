@@ -9,9 +9,23 @@ import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracke
 import { toThread, unsendable } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
 import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+import { invalidFlags, threadExecArgv } from "./exec-argv.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
 
 const entry = new URL("./entry/thread.js", import.meta.url);
+let execArgv = threadExecArgv();
+
+/** A Worker with the parent's flags minus its program and run mode (exec-argv.ts). */
+function newWorker(env: NodeJS.ProcessEnv): Worker {
+  try {
+    return new Worker(entry, { env, execArgv });
+  } catch (err) {
+    const invalid = invalidFlags(err);
+    if (invalid === undefined || execArgv === undefined) throw err;
+    execArgv = threadExecArgv(invalid);
+    return new Worker(entry, { env, execArgv });
+  }
+}
 
 /** The first message a thread child receives. */
 export interface ThreadInit {
@@ -33,7 +47,7 @@ function launch(): Launched {
   const parentEnv = { ...process.env };
   const env: NodeJS.ProcessEnv = { ...parentEnv };
   if (trackerFd !== undefined) env[TRACKER_FD_ENV] = trackerEnvValue(trackerFd);
-  const worker = new Worker(entry, { env });
+  const worker = newWorker(env);
   const forced: { code: number | undefined } = { code: undefined };
   let done = false;
   const exited = new Promise<number>((resolve) => {
