@@ -25,6 +25,20 @@ let identity: Identity = {
   kind: "main",
 };
 let bootstrapping = false;
+const exitHooks: (() => Promise<void>)[] = [];
+
+/**
+ * Work a child finishes after its target and before it exits, as Python's synchronous calls never
+ * leave any: a manager call nobody awaited is still sent and answered (issue #14).
+ */
+export function atChildExit(hook: () => Promise<void>): void {
+  exitHooks.push(hook);
+}
+
+/** Runs the atChildExit hooks (each bounds its own wait). */
+export async function runChildExitHooks(): Promise<void> {
+  await Promise.all(exitHooks.map((hook) => hook().catch(() => undefined)));
+}
 let childCounter = 0;
 
 export function setIdentity(next: Identity): void {

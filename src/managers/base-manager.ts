@@ -6,11 +6,11 @@ import { ArgumentError, ErrorCodes, ProcessError, StateError } from "../errors.j
 import { getContext } from "../context.js";
 import { kExited, type Process } from "../process.js";
 import { resolveTarget, type TargetDescriptor } from "../target.js";
-import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
+import { checkInteger, checkLimit, checkOptions, describe } from "../validate.js";
 import { Channel } from "./channel.js";
 import { PROTOCOL_VERSION } from "./messages.js";
 import { BaseProxy, fromResponse, registerProxyType, type Remote } from "./proxy.js";
-import { Server, type ServerType } from "./server.js";
+import { kStopped, Server, type ServerType } from "./server.js";
 import { BUILTIN_TYPES } from "./builtin-types.js";
 import { localType, runManagerServer, type ServerSpec, type TypeSpec } from "./server-entry.js";
 
@@ -162,7 +162,7 @@ export class BaseManager implements AsyncDisposable {
     this.#requested = opts.address === undefined ? undefined : checkAddress(opts.address);
     this.#authkey = toAuthKey(opts.authkey);
     if (opts.maxMessageSize !== undefined) checkInteger(opts.maxMessageSize, "maxMessageSize", 1);
-    checkTimeout(opts.handshakeTimeout, "handshakeTimeout");
+    checkLimit(opts.handshakeTimeout, "handshakeTimeout");
     if (opts.sharedMemory !== undefined && typeof opts.sharedMemory !== "boolean") {
       throw new ArgumentError(`sharedMemory must be a boolean, got ${describe(opts.sharedMemory)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
@@ -195,8 +195,20 @@ export class BaseManager implements AsyncDisposable {
     return types;
   }
 
+  /**
+   * As in CPython, where get_server() leaves the manager's state alone: once the server it gave
+   * was stopped, the manager may serve again, start() a server process or connect() (issue #14).
+   */
+  #leaveStoppedServer(): void {
+    if (this.#state !== "serving" || this.#server?.[kStopped] !== true) return;
+    this.#server = undefined;
+    this.#state = "initial";
+    this.#address = this.#requested;
+  }
+
   /** Starts the server in a child process (always the "process" start method); resolves when it serves. */
   async start(options: StartOptions = {}): Promise<void> {
+    this.#leaveStoppedServer();
     if (this.#state !== "initial") throw new StateError(`cannot start a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
     const opts = checkOptions(options) as StartOptions;
     if (opts.initargs !== undefined && !Array.isArray(opts.initargs)) {
@@ -275,6 +287,7 @@ export class BaseManager implements AsyncDisposable {
    * Its `address` is the bound one after `await server.listen()`.
    */
   getServer(): Server {
+    this.#leaveStoppedServer();
     if (this.#state !== "initial") throw new StateError(`cannot serve from a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
     this.#state = "serving";
     const server = new Server(this.#serverTypes(), this.#requested ?? arbitraryAddress(), {
@@ -293,6 +306,7 @@ export class BaseManager implements AsyncDisposable {
 
   /** Connects to a server that already runs at `address` (checks the key now). */
   async connect(): Promise<void> {
+    this.#leaveStoppedServer();
     if (this.#state !== "initial") throw new StateError(`cannot connect a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
     if (this.#requested === undefined) throw new ArgumentError("connect() needs the address given to the constructor", ErrorCodes.INVALID_ARG_VALUE);
     const response = await this.#channel().request({ kind: "hello", version: PROTOCOL_VERSION });

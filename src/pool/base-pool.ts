@@ -5,7 +5,7 @@
 import { AbortError } from "../abort.js";
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { describeTarget } from "../target.js";
-import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
+import { checkInteger, checkLimit, checkOptions, checkSignal, describe } from "../validate.js";
 import { ApplyCall, MapCall, type Callbacks } from "./calls.js";
 import { ArrayChunks, AsyncChunks, checkInput, defaultChunksize, isAsyncInput, IteratorChunks, type ChunkSource, type Input } from "./chunking.js";
 import { PoolIterator } from "./imap.js";
@@ -49,7 +49,7 @@ function checkCallOptions(options: unknown, kind: "apply" | "map" | "imap"): Che
   const o = checkOptions(options);
   const checked: Checked = {
     signal: checkSignal(o.signal),
-    timeout: checkTimeout(o.timeout),
+    timeout: checkLimit(o.timeout, "timeout"),
     callbacks: {},
     chunksize: undefined,
     progress: undefined,
@@ -179,7 +179,7 @@ export abstract class BasePool implements AsyncDisposable {
     it.setSource(this.#source(input, chunksize, "imap", () => {
       it.check();
       this.#s.wake();
-    }, (err) => it.fail(err)));
+    }, (err) => it.inputFailed(err)));
     this.#launch(fn, it);
     return it;
   }

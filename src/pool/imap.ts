@@ -75,7 +75,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     try {
       chunk = this.#source!.next();
     } catch (err) {
-      this.fail(err);
+      this.inputFailed(err);
       return undefined;
     }
     if (chunk === undefined) {
@@ -117,6 +117,23 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
       this.#end();
       this.#deliver();
     }
+  }
+
+  /**
+   * The input threw while being read: as CPython's imap, the results of the items before it are
+   * still given (in order), then the error, where the next item would have been. Chunks an
+   * async input had buffered before its failure still run (they come before it).
+   * @internal
+   */
+  inputFailed(error: unknown): void {
+    const at = this.#source!.total;
+    if (this.#s.ordered && at !== undefined) this.#accept(at, { error });
+    else {
+      this.#error ??= { error };
+      this.#deliver();
+    }
+    this.check();
+    this.#host.wake(); // chunks an async input buffered before it failed still go out
   }
 
   /** Stops the call: the consumer gets `error` at its next step. */
