@@ -10,10 +10,12 @@ import { toThread, unsendable } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
 import type { Backend, ChildHandle, ChildInit } from "./backend.js";
 import { invalidFlags, threadExecArgv } from "./exec-argv.js";
+import { tsxApiFor } from "./thread-loaders.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
 
 const entry = new URL("./entry/thread.js", import.meta.url);
 let execArgv = threadExecArgv();
+const tsxApi = tsxApiFor();
 
 /** A Worker with the parent's flags minus its program and run mode (exec-argv.ts). */
 function newWorker(env: NodeJS.ProcessEnv): Worker {
@@ -33,6 +35,8 @@ export interface ThreadInit {
   found: boolean;
   types: string[];
   env: Record<string, string | null> | undefined;
+  /** tsx's registration API, when the worker must register the parent's tsx loader itself (thread-loaders.ts). */
+  tsxApi: string | undefined;
 }
 
 interface Launched extends Spare {
@@ -73,7 +77,7 @@ export const threadBackend: Backend = {
     const { value, found, types } = toThread(init);
     const launched = spares.take() ?? launch();
     const { worker, exited, forced } = launched;
-    const message: ThreadInit = { init: value, found, types, env: envChanges(launched.env, [TRACKER_FD_ENV]) };
+    const message: ThreadInit = { init: value, found, types, env: envChanges(launched.env, [TRACKER_FD_ENV]), tsxApi };
     try {
       worker.postMessage(message);
     } catch (err) {
