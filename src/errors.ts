@@ -46,6 +46,8 @@ export const ErrorCodes = {
   BAD_MESSAGE_LENGTH: "ERR_BAD_MESSAGE_LENGTH",
   PROTOCOL: "ERR_PROTOCOL",
   CONNECTION_FAILED: "ERR_CONNECTION_FAILED",
+  /** A listener's (or manager server's) `address` read before it was bound to the port 0 asked for: await `ready` (or `listen()`) first. */
+  NOT_LISTENING: "ERR_NOT_LISTENING",
   KEY_NOT_FOUND: "ERR_KEY_NOT_FOUND",
   VALUE_NOT_FOUND: "ERR_VALUE_NOT_FOUND",
   UNKNOWN_TYPEID: "ERR_UNKNOWN_TYPEID",

@@ -22,6 +22,13 @@ export interface ProcessOptions<A extends unknown[]> {
 
 const live = new Set<Process<unknown[]>>();
 
+/**
+ * Internal: the child's exit code once it ends, without keeping the event loop alive (join() does,
+ * for whoever awaits it). Pools and managers watch their daemon children through this, so a
+ * program that leaves them open still ends (issue #14).
+ */
+export const kExited = Symbol("multiproc.process.exited");
+
 export class Process<A extends unknown[] = unknown[]> {
   /** The start method; subclasses made by a context pin it. */
   protected static startMethod: StartMethod | undefined = undefined;
@@ -34,6 +41,7 @@ export class Process<A extends unknown[] = unknown[]> {
   #exitCode: number | null = null;
   #closed = false;
   #method: StartMethod | undefined;
+  readonly #ident: number[];
 
   constructor(options: ProcessOptions<A>) {
     const opts = checkOptions(options) as Partial<ProcessOptions<A>>;
@@ -47,9 +55,17 @@ export class Process<A extends unknown[] = unknown[]> {
     if (opts.name !== undefined && typeof opts.name !== "string") {
       throw new ArgumentError(`name must be a string, got ${describe(opts.name)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
-    this.name = opts.name ?? "";
+    // Named at creation, as CPython does ("Process-N"); the counter is the child's identity.
+    const { name, ident } = nextChildIdentity();
+    this.#ident = ident;
+    this.name = opts.name ?? name;
     this.#daemon = opts.daemon ?? getIdentity().daemon;
     this.#method = (new.target).startMethod;
+  }
+
+  /** @internal Settles with the exit code once the child ends (undefined before start). */
+  [kExited](): Promise<number> | undefined {
+    return this.#child?.exited;
   }
 
   #checkClosed(): void {
@@ -99,8 +115,7 @@ export class Process<A extends unknown[] = unknown[]> {
     if (me.daemon) {
       throw new StateError("daemonic processes are not allowed to have children", { code: ErrorCodes.ALREADY_STARTED });
     }
-    const { name, ident } = nextChildIdentity();
-    if (this.name === "") this.name = name;
+    const ident = this.#ident;
     const backend: Backend = backendFor(this.startMethod);
     // Off Linux only threads can start for now (issue #22); the check sits in native/platform.ts.
     if (backend.method !== "thread") {

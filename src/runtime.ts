@@ -20,6 +20,8 @@ interface RuntimeState {
   identity: Identity;
   bootstrapping: boolean;
   childCounter: number;
+  /** Hooks a child runs after its target, before it exits (see atChildExit). */
+  exitHooks: (() => Promise<void>)[];
 }
 
 // One state per thread, shared by every copy of the package loaded in it. A symlinked install
@@ -38,7 +40,21 @@ const state: RuntimeState = ((globalThis as { [SLOT]?: RuntimeState })[SLOT] ??=
   },
   bootstrapping: false,
   childCounter: 0,
+  exitHooks: [],
 });
+
+/**
+ * Work a child finishes after its target and before it exits, as Python's synchronous calls never
+ * leave any: a manager call nobody awaited is still sent and answered (issue #14).
+ */
+export function atChildExit(hook: () => Promise<void>): void {
+  state.exitHooks.push(hook);
+}
+
+/** Runs the atChildExit hooks (each bounds its own wait). */
+export async function runChildExitHooks(): Promise<void> {
+  await Promise.all(state.exitHooks.map((hook) => hook().catch(() => undefined)));
+}
 
 export function setIdentity(next: Identity): void {
   state.identity = next;

@@ -74,9 +74,11 @@ function compile(source: string, name: string): AnyFunction {
 }
 /* eslint-enable @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call */
 
-function notSelfContained(d: { name: string; url: string | undefined }, cause: unknown): ProcessError {
+function notSelfContained(d: { name: string; url: string | undefined; evalCode?: boolean }, cause: unknown, importError: unknown): ProcessError {
   const label = d.name === "" ? "an anonymous function" : `'${d.name}'`;
-  const where = d.url === undefined ? "" : ` (defined in ${d.url}, which does not export it)`;
+  let where = "";
+  if (d.evalCode === true) where = " (defined in the code given to node -e/--eval/--print, which no other process can import: only self-contained functions work there; put the others in a module file)";
+  else if (d.url !== undefined) where = importError === undefined ? ` (defined in ${d.url}, which does not export it)` : ` (defined in ${d.url}, which could not be imported here: ${importError instanceof Error ? importError.message : "the import failed"})`;
   const missing = cause instanceof ReferenceError ? `: ${cause.message}` : "";
   return new ProcessError(
     `the target ${label}${where} was sent as source and uses names from its surroundings that do not exist in this process${missing}. ` +
@@ -104,12 +106,12 @@ function fromSource(d: Extract<TargetDescriptor, { kind: "function" }>, importEr
       const result = fn.apply(this, args);
       if (result instanceof Promise) {
         return result.catch((err: unknown) => {
-          throw err instanceof ReferenceError ? notSelfContained(d, err) : err;
+          throw err instanceof ReferenceError ? notSelfContained(d, err, importError) : err;
         });
       }
       return result;
     } catch (err) {
-      throw err instanceof ReferenceError ? notSelfContained(d, err) : err;
+      throw err instanceof ReferenceError ? notSelfContained(d, err, importError) : err;
     }
   };
   Object.defineProperty(wrapped, "name", { value: d.name });

@@ -16,7 +16,14 @@ import { describe } from "./validate.js";
 
 export type TargetDescriptor =
   | { kind: "export"; url: string; name: string }
-  | { kind: "function"; name: string; source: string; url: string | undefined };
+  | {
+      kind: "function";
+      name: string;
+      source: string;
+      url: string | undefined;
+      /** Defined in the code of `node -e`/`-p` (a module no other process can import): for messages. */
+      evalCode?: boolean;
+    };
 
 const kModuleRef = Symbol.for("multiproc.moduleRef");
 
@@ -73,6 +80,7 @@ function moduleHref(url: URL | string): string {
 }
 
 const described = new WeakMap<AnyFunction, TargetDescriptor>();
+const EVAL_URL = /\/\[eval\d*\]$/;
 
 /** Describes `fn` for a child. Throws at the call for anything that can never work. */
 export function describeTarget(fn: unknown, what = "target", options: { allowClass?: boolean } = {}): TargetDescriptor {
@@ -99,7 +107,12 @@ export function describeTarget(fn: unknown, what = "target", options: { allowCla
   if (/^class[\s{]/.test(source) && options.allowClass !== true) {
     throw new ArgumentError(`${what} '${f.name}' is a class; pass a function`, ErrorCodes.INVALID_ARG_TYPE);
   }
-  const d: TargetDescriptor = { kind: "function", name: f.name, source, url: functionUrl(f) };
+  const url = functionUrl(f);
+  // `node --input-type=module -e` code is the module "file:///<cwd>/[eval1]", which no child can
+  // import: such a function can only travel as source (issue #14).
+  const d: TargetDescriptor = url !== undefined && EVAL_URL.test(url)
+    ? { kind: "function", name: f.name, source, url: undefined, evalCode: true }
+    : { kind: "function", name: f.name, source, url };
   described.set(f, d);
   return d;
 }

@@ -20,12 +20,23 @@ export function describe(value: unknown): string {
 }
 
 /** A timeout in milliseconds: undefined/null means none; otherwise a number >= 0. */
+/**
+ * A wait's timeout in ms. A negative one is 0 (look, do not wait), as in CPython's
+ * multiprocessing (SemLock, Connection.poll, Process.join, Event.wait; docs/design.md, "Differences
+ * from CPython").
+ */
 export function checkTimeout(timeout: unknown, name = "timeout"): number | undefined {
+  const ms = checkLimit(timeout, name, true);
+  return ms === undefined ? undefined : Math.max(0, ms);
+}
+
+/** A duration that is a limit or a setting, not a wait (a task's time limit, handshakeTimeout): >= 0. */
+export function checkLimit(timeout: unknown, name: string, negativeOk = false): number | undefined {
   if (timeout === undefined || timeout === null) return undefined;
   if (typeof timeout !== "number" || Number.isNaN(timeout)) {
     throw new ArgumentError(`${name} must be a number of milliseconds, got ${describe(timeout)}`, ErrorCodes.INVALID_ARG_TYPE);
   }
-  if (timeout < 0) throw new ArgumentError(`${name} must be >= 0 milliseconds, got ${timeout}`, ErrorCodes.OUT_OF_RANGE);
+  if (timeout < 0 && !negativeOk) throw new ArgumentError(`${name} must be >= 0 milliseconds, got ${timeout}`, ErrorCodes.OUT_OF_RANGE);
   return timeout;
 }
 

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
@@ -42,4 +43,23 @@ test("bad usage exits with 2 and names the problem", async () => {
   assert.equal(badAddress.code, 2);
   const unknown = await runNode(CLI, { args: ["frobnicate"] });
   assert.equal(unknown.code, 2);
+});
+
+test("--help on every command prints its usage and exits 0; --version prints the package's", async () => {
+  for (const [args, usage] of [
+    [["--help"], /multiproc manager serve[\s\S]*multiproc worker/],
+    [["-h"], /multiproc manager serve/],
+    [["help", "worker"], /^usage: multiproc worker/],
+    [["manager", "--help"], /^usage: multiproc manager serve/],
+    [["manager", "serve", "--help"], /^usage: multiproc manager serve/],
+    [["worker", "--help"], /^usage: multiproc worker/],
+  ] as const) {
+    const r = await runNode(CLI, { args: [...args] });
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stdout, usage, args.join(" "));
+  }
+  const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+  const v = await runNode(CLI, { args: ["--version"] });
+  assert.equal(v.code, 0);
+  assert.equal(v.stdout.trim(), version);
 });

@@ -57,6 +57,6 @@ describe("JoinableQueue in one process", () => {
     q.close();
     await assert.rejects(joined, { code: "ERR_CLOSED" });
     assert.throws(() => q.taskDone(), { code: "ERR_CLOSED" });
-    await assert.rejects(q.join({ timeout: -5 }), { code: "ERR_OUT_OF_RANGE" });
+    await assert.rejects(q.join({ timeout: "5" as unknown as number }), { code: "ERR_INVALID_ARG_TYPE" });
   });
 });

@@ -196,7 +196,8 @@ describe("ShareableList", () => {
     for (const item of [undefined, {}, [], Symbol("s"), () => 1, new Int32Array(2), new Date(0)]) {
       assert.throws(() => new ShareableList([item as unknown as ShareableItem]), { code: ErrorCodes.INVALID_ARG_TYPE });
     }
-    assert.throws(() => new ShareableList("abc"), { code: ErrorCodes.INVALID_ARG_TYPE });
+    // A string is an iterable of its characters, as in CPython: ShareableList("howdy") holds five.
+    withList("howdy", (list) => assert.deepEqual(list.toArray(), ["h", "o", "w", "d", "y"]));
     assert.throws(() => new ShareableList(42 as unknown as ShareableItem[]), { code: ErrorCodes.INVALID_ARG_TYPE });
     assert.throws(() => new ShareableList([], { name: 42 as unknown as string }), { code: ErrorCodes.INVALID_ARG_TYPE });
     assert.throws(() => new ShareableList(null, { name: `${process.env.MULTIPROC_SHM_PREFIX ?? ""}no_such_list` }), { code: ErrorCodes.SHM_NOT_FOUND });

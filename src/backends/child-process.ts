@@ -1,5 +1,6 @@
 // The "process" start method: a fresh Node process per child (Python's spawn). The child runs with
-// the parent's execArgv, so loaders such as tsx apply there too; it receives its payload over the
+// the parent's execArgv minus its program and run mode (exec-argv.ts), so loaders such as tsx
+// apply there too; it receives its payload over the
 // IPC channel and holds the resource tracker's pipe on fd 4. Children are launched ahead of time
 // when possible (spares.ts).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -9,6 +10,7 @@ import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracke
 import { dumps } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
 import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+import { childExecArgv } from "./exec-argv.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
 
 /** The one message a process child receives: its target and init, and the parent's env and cwd. */
@@ -23,6 +25,7 @@ export interface StartMessage {
 const entry = fileURLToPath(new URL("./entry/process.js", import.meta.url));
 export const PARENT_PID_ENV = "MULTIPROC_PARENT_PID";
 const TRACKER_SLOT = 4;
+const execArgv = childExecArgv();
 const OWN_KEYS = [PARENT_PID_ENV, TRACKER_FD_ENV];
 
 /** Python's exitcode: the code, or minus the signal number that killed the child. */
@@ -49,7 +52,7 @@ function launch(): Launched {
   } else {
     delete env[TRACKER_FD_ENV];
   }
-  const child = spawn(process.execPath, [...process.execArgv, entry], {
+  const child = spawn(process.execPath, [...execArgv, entry], {
     stdio: stdio as ("ignore" | "inherit" | "ipc" | number)[],
     env,
     serialization: "advanced",

@@ -9,9 +9,25 @@ import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracke
 import { toThread, unsendable } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
 import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+import { invalidFlags, threadExecArgv } from "./exec-argv.js";
+import { tsxApiFor } from "./thread-loaders.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
 
 const entry = new URL("./entry/thread.js", import.meta.url);
+let execArgv = threadExecArgv();
+const tsxApi = tsxApiFor();
+
+/** A Worker with the parent's flags minus its program and run mode (exec-argv.ts). */
+function newWorker(env: NodeJS.ProcessEnv): Worker {
+  try {
+    return new Worker(entry, { env, execArgv });
+  } catch (err) {
+    const invalid = invalidFlags(err);
+    if (invalid === undefined || execArgv === undefined) throw err;
+    execArgv = threadExecArgv(invalid);
+    return new Worker(entry, { env, execArgv });
+  }
+}
 
 /** The first message a thread child receives. */
 export interface ThreadInit {
@@ -19,6 +35,8 @@ export interface ThreadInit {
   found: boolean;
   types: string[];
   env: Record<string, string | null> | undefined;
+  /** tsx's registration API, when the worker must register the parent's tsx loader itself (thread-loaders.ts). */
+  tsxApi: string | undefined;
 }
 
 interface Launched extends Spare {
@@ -33,7 +51,7 @@ function launch(): Launched {
   const parentEnv = { ...process.env };
   const env: NodeJS.ProcessEnv = { ...parentEnv };
   if (trackerFd !== undefined) env[TRACKER_FD_ENV] = trackerEnvValue(trackerFd);
-  const worker = new Worker(entry, { env });
+  const worker = newWorker(env);
   const forced: { code: number | undefined } = { code: undefined };
   let done = false;
   const exited = new Promise<number>((resolve) => {
@@ -59,7 +77,7 @@ export const threadBackend: Backend = {
     const { value, found, types } = toThread(init);
     const launched = spares.take() ?? launch();
     const { worker, exited, forced } = launched;
-    const message: ThreadInit = { init: value, found, types, env: envChanges(launched.env, [TRACKER_FD_ENV]) };
+    const message: ThreadInit = { init: value, found, types, env: envChanges(launched.env, [TRACKER_FD_ENV]), tsxApi };
     try {
       worker.postMessage(message);
     } catch (err) {

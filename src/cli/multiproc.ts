@@ -6,6 +6,7 @@
 // client's shutdown request: seed 000's DataServer as one command.
 //   multiproc worker --connection redis://HOST:PORT [--concurrency N] ...
 // runs a ClusterPool worker node (worker.ts) until SIGINT/SIGTERM.
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -81,13 +82,31 @@ async function serve(argv: string[]): Promise<void> {
   await server.serveForever();
 }
 
+const HELP = new Set(["--help", "-h"]);
+
+/** The package's version, from its package.json (two levels above dist/cli/). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+  return String(pkg.version);
+}
+
 async function main(argv: string[]): Promise<number> {
+  // --help on any command prints that command's usage; --version the package's (issue #14).
+  if (argv[0] === "--version" || argv[0] === "-V") {
+    console.log(version());
+    return 0;
+  }
+  if (argv.some((a) => HELP.has(a)) || argv[0] === "help") {
+    const command = argv[0] === "help" ? argv[1] : argv[0];
+    console.log(command === "manager" ? USAGE : command === "worker" ? WORKER_USAGE : `${USAGE}\n\n${WORKER_USAGE}\n\n  multiproc --version   the package's version`);
+    return 0;
+  }
   if (argv[0] === "manager" && argv[1] === "serve") {
     await serve(argv.slice(2));
     return 0;
   }
   if (argv[0] === "worker") return workerCommand(argv.slice(1));
-  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
+  if (argv.length === 0) {
     console.log(`${USAGE}\n\n${WORKER_USAGE}`);
     return 0;
   }

@@ -6,7 +6,7 @@ import { ArgumentError, ErrorCodes } from "../errors.js";
 import { BasePool } from "../pool/base-pool.js";
 import { checkNotBootstrapping } from "../runtime.js";
 import type { WorkerStats } from "../pool/stats.js";
-import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
+import { checkInteger, checkLimit, checkOptions, describe } from "../validate.js";
 import { ClusterEngine } from "./engine.js";
 import { checkQueueName, parseConnection } from "./redis.js";
 import { parseNodeWorkerName, rootHref } from "./wire.js";
@@ -54,7 +54,7 @@ export class ClusterPool extends BasePool {
     const queue = o.queue === undefined ? "multiproc" : checkQueueName(o.queue);
     const processes = o.processes === undefined ? 16 : checkInteger(o.processes, "processes", 1);
     const attempts = o.attempts === undefined ? 3 : checkInteger(o.attempts, "attempts", 1, 1000);
-    const connectionTimeout = checkTimeout(o.connectionTimeout, "connectionTimeout") ?? 10_000;
+    const connectionTimeout = checkLimit(o.connectionTimeout, "connectionTimeout") ?? 10_000;
     const maxPayloadBytes = o.maxPayloadBytes === undefined ? 8 * MiB : checkInteger(o.maxPayloadBytes, "maxPayloadBytes", 1, 512 * MiB);
     const maxInFlight = o.maxInFlight === undefined ? 1000 : checkInteger(o.maxInFlight, "maxInFlight", 1);
     if (o.root !== undefined && typeof o.root !== "string" && !(o.root instanceof URL)) {

@@ -12,7 +12,7 @@ import { untaskError } from "../pool/errors.js";
 import { Pool } from "../pool/pool.js";
 import type { AsyncResult } from "../pool/results.js";
 import { descriptorTarget, type TargetDescriptor } from "../target.js";
-import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
+import { checkInteger, checkLimit, checkOptions, describe } from "../validate.js";
 import { checkQueueName, loadDeps, parseConnection, type IORedis, type RedisTarget } from "./redis.js";
 import { decodeValue, encodeOutcome, fromBase64, INLINE_OUTCOME_MAX, nodeWorkerName, OUTCOME_KEY, OUTCOME_REF, OUTCOME_TTL_MS, readJob, rootHref, type Outcome } from "./wire.js";
 
@@ -77,8 +77,8 @@ export class WorkerNode {
       throw new ArgumentError(`root must be a directory path or a file: URL, got ${describe(o.root)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
     this.#root = rootHref(o.root ?? process.cwd());
-    this.#lockDuration = checkTimeout(o.lockDuration, "lockDuration") ?? 10_000;
-    this.#stalledInterval = checkTimeout(o.stalledInterval, "stalledInterval") ?? 5_000;
+    this.#lockDuration = checkLimit(o.lockDuration, "lockDuration") ?? 10_000;
+    this.#stalledInterval = checkLimit(o.stalledInterval, "stalledInterval") ?? 5_000;
     if (this.#lockDuration < 100) throw new ArgumentError(`lockDuration must be >= 100 ms, got ${this.#lockDuration}`, ErrorCodes.OUT_OF_RANGE);
     if (this.#stalledInterval < 100) throw new ArgumentError(`stalledInterval must be >= 100 ms, got ${this.#stalledInterval}`, ErrorCodes.OUT_OF_RANGE);
     if (o.log !== undefined && typeof o.log !== "function") throw new ArgumentError(`log must be a function, got ${describe(o.log)}`, ErrorCodes.INVALID_ARG_TYPE);

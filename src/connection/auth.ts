@@ -19,6 +19,15 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { AuthenticationError, ErrorCodes, ProcessError } from "../errors.js";
 import { kStep, type SocketConnection } from "./socket-connection.js";
 
+/**
+ * Why two sides' keys differ, most of the time (issue #14): the default key is random per program.
+ * Said in every wrong-digest error.
+ */
+const KEY_HINT =
+  "Both sides must use the same authkey. The default one (currentProcess().authkey) is random per program and " +
+  "inherited only by that program's children; to reach a listener or manager of another program, pass the same " +
+  "{ authkey } to both (e.g. a secret read from an environment variable).";
+
 export const CHALLENGE = Buffer.from("#CHALLENGE#");
 export const WELCOME = Buffer.from("#WELCOME#");
 export const FAILURE = Buffer.from("#FAILURE#");
@@ -79,7 +88,7 @@ export function verifyResponse(key: Buffer, message: Buffer, response: Buffer, a
   const { digest, payload } = digestOf(response, allowLegacy);
   const expected = hmac(key, message, digest === "" ? "md5" : digest);
   if (expected.length !== payload.length || !timingSafeEqual(expected, payload)) {
-    throw new AuthenticationError("digest received was wrong");
+    throw new AuthenticationError(`digest received was wrong: the client's authkey differs from this side's. ${KEY_HINT}`);
   }
 }
 
@@ -117,7 +126,7 @@ export async function answerChallenge(conn: SocketConnection, options: AuthOptio
   if (message.length < MD5ONLY_MESSAGE_LENGTH) throw new AuthenticationError(`challenge too short: ${message.length} bytes`);
   await conn.sendBytes(createResponse(options.authkey, message, options.allowLegacy));
   const verdict = await recvSmall(conn);
-  if (!verdict.equals(WELCOME)) throw new AuthenticationError("digest sent was rejected");
+  if (!verdict.equals(WELCOME)) throw new AuthenticationError(`digest sent was rejected: the server's authkey differs from this side's. ${KEY_HINT}`);
 }
 
 /**

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { ArgumentError, ErrorCodes, ProcessError, StateError } from "../errors.js";
 import { currentProcess } from "../runtime.js";
-import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
+import { checkInteger, checkLimit, checkOptions, describe } from "../validate.js";
 import { handshake, type AuthOptions } from "./auth.js";
 import { SocketConnection } from "./socket-connection.js";
 
@@ -64,7 +64,7 @@ export function resolveConnectionOptions(options: unknown): ResolvedOptions {
   if (max !== undefined) checkInteger(max, "maxMessageSize", 1);
   return {
     auth: { authkey: toAuthKey(opts.authkey), allowLegacy },
-    handshakeTimeout: checkTimeout(opts.handshakeTimeout, "handshakeTimeout") ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    handshakeTimeout: checkLimit(opts.handshakeTimeout, "handshakeTimeout") ?? DEFAULT_HANDSHAKE_TIMEOUT,
     maxMessageSize: max,
   };
 }
@@ -87,6 +87,24 @@ export function checkAddress(address: unknown, name = "address"): Address {
 export function arbitraryAddress(): string {
   const dir = mkdtempSync(join(tmpdir(), "mp-"));
   return join(dir, `listener-${randomBytes(4).toString("hex")}`);
+}
+
+/** ERR_NOT_LISTENING for `address` read before a port-0 bind completed (SPEC "multiproc/connection"). */
+export function notListening(what: string): StateError {
+  return new StateError(`${what} is not listening yet, so its port is not known: await its ready promise (a manager server: await server.listen()) before reading address`, {
+    code: ErrorCodes.NOT_LISTENING,
+  });
+}
+
+/** Removes a Unix socket's file, and the directory arbitraryAddress() made for it. Synchronous (exit handlers use it). */
+export function removeSocketFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Not bound, or already removed.
+  }
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  if (/\/mp-[^/]+$/.test(dir)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** The key by which two addresses are compared ("host:port" or the path). */
@@ -137,6 +155,8 @@ export class Listener implements AsyncDisposable {
 
   /** The bound address: with port 0, the real port once `ready` has settled. */
   get address(): Address {
+    // Port 0 is replaced by the bound port once listening: before that there is no address to give.
+    if (typeof this.#address !== "string" && this.#address[1] === 0) throw notListening("the listener");
     return this.#address;
   }
 
@@ -216,15 +236,7 @@ export class Listener implements AsyncDisposable {
     const err = new StateError("the listener is closed", { code: ErrorCodes.CLOSED });
     for (const a of this.#acceptors.splice(0)) a.reject(err);
     for (const o of this.#outcomes.splice(0)) if ("conn" in o) o.conn.close();
-    if (typeof this.#address === "string") {
-      try {
-        unlinkSync(this.#address);
-      } catch {
-        // Not bound, or already removed.
-      }
-      const dir = this.#address.slice(0, this.#address.lastIndexOf("/"));
-      if (/\/mp-[^/]+$/.test(dir)) rmSync(dir, { recursive: true, force: true });
-    }
+    if (typeof this.#address === "string") removeSocketFile(this.#address);
   }
 
   get closed(): boolean {

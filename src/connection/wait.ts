@@ -23,8 +23,17 @@ export async function wait<T extends Pollable>(objects: Iterable<T>, options: { 
   const timeout = checkTimeout(checkOptions(options).timeout);
   const sockets = list.filter((o): o is T & SocketConnection => o instanceof SocketConnection);
   const others = list.filter((o) => !(o instanceof SocketConnection));
+  // An object closed meanwhile counts as ready: its own recv() then says why (CPython's wait
+  // returns it too), instead of wait() rejecting for all the others.
+  const poll = (o: Pollable, ms: number): Promise<boolean> => {
+    try {
+      return Promise.resolve(o.poll({ timeout: ms })).catch(() => true);
+    } catch {
+      return Promise.resolve(true);
+    }
+  };
   const readyNow = async (): Promise<T[]> => {
-    const flags = await Promise.all(others.map((o) => Promise.resolve(o.poll({ timeout: 0 }))));
+    const flags = await Promise.all(others.map((o) => poll(o, 0)));
     const polled = new Set<Pollable>(others.filter((_, i) => flags[i]));
     return list.filter((o) => (o instanceof SocketConnection ? o[kReady]() : polled.has(o)));
   };
@@ -42,11 +51,13 @@ export async function wait<T extends Pollable>(objects: Iterable<T>, options: { 
       void readyNow().then(resolve);
     };
     for (const s of sockets) removers.push(s[kOnReady](finish));
-    // Other kinds are polled in slices so that nothing is left waiting after we return.
+    // Other kinds are polled in slices so that nothing is left waiting long after we return. A
+    // slice still running when wait() resolved may end with ERR_CLOSED if the caller closes its
+    // object at once; that is no error of anyone's (issue #14: it was an unhandled rejection).
     if (others.length > 0) {
       const slice = async () => {
         while (!done) {
-          const got = await Promise.all(others.map((o) => Promise.resolve(o.poll({ timeout: 20 }))));
+          const got = await Promise.all(others.map((o) => poll(o, 20)));
           if (got.some(Boolean)) finish();
         }
       };

@@ -1,16 +1,16 @@
 // BaseManager (Python's multiprocessing.managers.BaseManager): a registry of typeids on a class,
 // a server that holds the objects (in a child process with start(), in this process with
 // getServer().serveForever(), or elsewhere for connect()), and create() for proxies to them.
-import { Listener, arbitraryAddress, checkAddress, toAuthKey, type Address, type AuthKey } from "../connection/listener.js";
+import { Listener, arbitraryAddress, checkAddress, removeSocketFile, toAuthKey, type Address, type AuthKey } from "../connection/listener.js";
 import { ArgumentError, ErrorCodes, ProcessError, StateError } from "../errors.js";
 import { getContext } from "../context.js";
-import type { Process } from "../process.js";
+import { kExited, type Process } from "../process.js";
 import { resolveTarget, type TargetDescriptor } from "../target.js";
-import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
+import { checkInteger, checkLimit, checkOptions, describe } from "../validate.js";
 import { Channel } from "./channel.js";
 import { PROTOCOL_VERSION } from "./messages.js";
 import { BaseProxy, fromResponse, registerProxyType, type Remote } from "./proxy.js";
-import { Server, type ServerType } from "./server.js";
+import { kStopped, Server, type ServerType } from "./server.js";
 import { BUILTIN_TYPES } from "./builtin-types.js";
 import { localType, runManagerServer, type ServerSpec, type TypeSpec } from "./server-entry.js";
 
@@ -72,6 +72,17 @@ export type Registered<M extends abstract new (...args: never[]) => BaseManager,
   M;
 
 const kRegistry = Symbol("multiproc.managers.registry");
+
+/**
+ * Unix socket paths of servers this process started and has not shut down. A program that ends
+ * without shutdown() kills its servers (daemon children, SIGKILLed with it, as CPython's
+ * finalizer shuts its managers down); their socket files are removed here, since a killed
+ * server cannot (issue #14).
+ */
+const startedSockets = new Set<string>();
+process.on("exit", () => {
+  for (const path of startedSockets) removeSocketFile(path);
+});
 let managerCounter = 0;
 
 type State = "initial" | "started" | "serving" | "connected" | "shutdown";
@@ -151,7 +162,7 @@ export class BaseManager implements AsyncDisposable {
     this.#requested = opts.address === undefined ? undefined : checkAddress(opts.address);
     this.#authkey = toAuthKey(opts.authkey);
     if (opts.maxMessageSize !== undefined) checkInteger(opts.maxMessageSize, "maxMessageSize", 1);
-    checkTimeout(opts.handshakeTimeout, "handshakeTimeout");
+    checkLimit(opts.handshakeTimeout, "handshakeTimeout");
     if (opts.sharedMemory !== undefined && typeof opts.sharedMemory !== "boolean") {
       throw new ArgumentError(`sharedMemory must be a boolean, got ${describe(opts.sharedMemory)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
@@ -184,8 +195,20 @@ export class BaseManager implements AsyncDisposable {
     return types;
   }
 
+  /**
+   * As in CPython, where get_server() leaves the manager's state alone: once the server it gave
+   * was stopped, the manager may serve again, start() a server process or connect() (issue #14).
+   */
+  #leaveStoppedServer(): void {
+    if (this.#state !== "serving" || this.#server?.[kStopped] !== true) return;
+    this.#server = undefined;
+    this.#state = "initial";
+    this.#address = this.#requested;
+  }
+
   /** Starts the server in a child process (always the "process" start method); resolves when it serves. */
   async start(options: StartOptions = {}): Promise<void> {
+    this.#leaveStoppedServer();
     if (this.#state !== "initial") throw new StateError(`cannot start a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
     const opts = checkOptions(options) as StartOptions;
     if (opts.initargs !== undefined && !Array.isArray(opts.initargs)) {
@@ -239,8 +262,9 @@ export class BaseManager implements AsyncDisposable {
     });
     proc.start();
     this.#process = proc;
-    const exited = proc.join().then(() => {
-      throw new ProcessError(`the manager process exited (code ${proc.exitCode}) before it was serving`, { code: ErrorCodes.WORKER_LOST });
+    // Not join(): that would keep the program alive as long as the server runs (issue #14).
+    const exited = proc[kExited]()!.then((code) => {
+      throw new ProcessError(`the manager process exited (code ${code}) before it was serving`, { code: ErrorCodes.WORKER_LOST });
     });
     const reported = report.accept().then(async (conn) => {
       try {
@@ -255,6 +279,7 @@ export class BaseManager implements AsyncDisposable {
       throw new ProcessError(`the manager server could not start: ${outcome.error.message}`, { code: ErrorCodes.BOOTSTRAP, cause: outcome.error });
     }
     this.#address = outcome.address;
+    if (typeof outcome.address === "string") startedSockets.add(outcome.address);
   }
 
   /**
@@ -262,6 +287,7 @@ export class BaseManager implements AsyncDisposable {
    * Its `address` is the bound one after `await server.listen()`.
    */
   getServer(): Server {
+    this.#leaveStoppedServer();
     if (this.#state !== "initial") throw new StateError(`cannot serve from a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
     this.#state = "serving";
     const server = new Server(this.#serverTypes(), this.#requested ?? arbitraryAddress(), {
@@ -280,6 +306,7 @@ export class BaseManager implements AsyncDisposable {
 
   /** Connects to a server that already runs at `address` (checks the key now). */
   async connect(): Promise<void> {
+    this.#leaveStoppedServer();
     if (this.#state !== "initial") throw new StateError(`cannot connect a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
     if (this.#requested === undefined) throw new ArgumentError("connect() needs the address given to the constructor", ErrorCodes.INVALID_ARG_VALUE);
     const response = await this.#channel().request({ kind: "hello", version: PROTOCOL_VERSION });
@@ -319,6 +346,7 @@ export class BaseManager implements AsyncDisposable {
     }
     if (state !== "started" || this.#process === undefined) return;
     const proc = this.#process;
+    if (typeof this.#address === "string") startedSockets.delete(this.#address);
     try {
       await this.#channel().request({ kind: "shutdown" });
     } catch {

@@ -7,6 +7,7 @@ import { handshake } from "../connection/auth.js";
 import { addressKey, connectSocket, type Address } from "../connection/listener.js";
 import { kListen, kRef, kWriteFrame, SocketConnection } from "../connection/socket-connection.js";
 import { BrokenBarrierError, Empty, EOFError, ErrorCodes, Full, ProcessError, RemoteError, TimeoutError } from "../errors.js";
+import { atChildExit } from "../runtime.js";
 import { loadHandleTypes, ModuleNeeded } from "../transport/handles.js";
 import { dumps, dumpsAsync, handleTypesOf } from "../transport/serialize.js";
 import { ClientLink } from "./link.js";
@@ -30,6 +31,17 @@ export interface ChannelOptions {
 }
 
 const channels = new Map<string, Channel>();
+
+/** How long a child that ends waits for its manager calls still unanswered. */
+const FLUSH_MS = 10_000;
+
+// A child exits as soon as its target settles; a proxy call it did not await would be lost
+// (Python's proxies are synchronous and never lose one), so it waits for them first (issue #14).
+atChildExit(async () => {
+  const deadline = performance.now() + FLUSH_MS;
+  const busy = () => [...channels.values()].some((c) => c.busy);
+  while (busy() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+});
 
 /** Set while a response is being rebuilt, so proxies inside it adopt this channel. */
 let incoming: Channel | undefined;
@@ -265,6 +277,11 @@ export class Channel {
     const frame = dumps(message, "socket");
     if (this.#encoding === undefined) this.#send(frame, 0);
     else void this.#encoding.then(() => this.#send(frame, 0));
+  }
+
+  /** Whether calls made through this channel wait for their answer. */
+  get busy(): boolean {
+    return this.#pending.size > 0;
   }
 
   /** Closes the connection (pending calls reject with EOFError). */

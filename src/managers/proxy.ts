@@ -133,7 +133,9 @@ const RESERVED = new Set(["then", "constructor", "toString"]);
 export function autoProxy(token: Token, exposed: readonly string[], channel: ChannelSource): BaseProxy {
   const proxy = new BaseProxy(token, exposed, channel);
   for (const name of exposed) {
-    if (RESERVED.has(name) || name.startsWith("_") || name in proxy) continue;
+    // A "_" name is here only if the register() call exposed it by name (public methods have
+    // none), as CPython's AutoProxy does; the proxy's own machinery (_callMethod, ...) wins.
+    if (RESERVED.has(name) || name in proxy) continue;
     Object.defineProperty(proxy, name, {
       value: (...args: unknown[]) => proxy._callMethod(name, args),
       enumerable: false,

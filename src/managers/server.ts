@@ -7,7 +7,7 @@
 // (frames, hello, replies) are in server-connections.ts, the objects and their reference counts
 // in object-registry.ts.
 import { randomBytes } from "node:crypto";
-import { kOnConnection, Listener, type Address } from "../connection/listener.js";
+import { kOnConnection, Listener, notListening, type Address } from "../connection/listener.js";
 import { ErrorCodes, ProcessError, StateError } from "../errors.js";
 import { unpinAllTables } from "../arrow/table-policy.js";
 import { runAs } from "./call-context.js";
@@ -35,6 +35,8 @@ export interface ServerOptions {
 }
 
 const DEFAULT_MAX_MESSAGE = 1 << 30;
+
+export const kStopped = Symbol("multiproc.managers.server.stopped");
 
 export class Server implements LocalServer {
   /** Random id; tokens carry it so the server knows its own proxies when they come back. */
@@ -64,6 +66,7 @@ export class Server implements LocalServer {
 
   /** The bound address once listening (port 0 replaced by the real port), else the requested one. */
   get address(): Address {
+    if (this.#listener === undefined && typeof this.#requested !== "string" && this.#requested[1] === 0) throw notListening("the server");
     return this.#listener?.address ?? this.#requested;
   }
 
@@ -89,6 +92,11 @@ export class Server implements LocalServer {
     }
     await this.#listener.ready;
     return this.#listener.address;
+  }
+
+  /** @internal Whether stop() was called (a BaseManager that served it may start again). */
+  get [kStopped](): boolean {
+    return this.#stopped;
   }
 
   /** Serves until a client asks for shutdown or stop() is called (Python's serve_forever). */

@@ -5,7 +5,7 @@
 import { AbortError } from "../abort.js";
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { describeTarget } from "../target.js";
-import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
+import { checkInteger, checkLimit, checkOptions, checkSignal, describe } from "../validate.js";
 import { ApplyCall, MapCall, type Callbacks } from "./calls.js";
 import { ArrayChunks, AsyncChunks, checkInput, defaultChunksize, isAsyncInput, IteratorChunks, type ChunkSource, type Input } from "./chunking.js";
 import { PoolIterator } from "./imap.js";
@@ -49,7 +49,7 @@ function checkCallOptions(options: unknown, kind: "apply" | "map" | "imap"): Che
   const o = checkOptions(options);
   const checked: Checked = {
     signal: checkSignal(o.signal),
-    timeout: checkTimeout(o.timeout),
+    timeout: checkLimit(o.timeout, "timeout"),
     callbacks: {},
     chunksize: undefined,
     progress: undefined,
@@ -96,7 +96,7 @@ export abstract class BasePool implements AsyncDisposable {
     if (!Array.isArray(list)) throw new ArgumentError(`args must be an array, got ${describe(list)}`, ErrorCodes.INVALID_ARG_TYPE);
     this.#checkRunning();
     const encoded = this.#s.encodeArgs(list);
-    const result = new AsyncResult<Awaited<R>>();
+    const result = new AsyncResult<Awaited<R>>(this.#s);
     if (o.signal?.aborted) {
       result._reject(new AbortError(o.signal.reason));
       return result;
@@ -132,7 +132,7 @@ export abstract class BasePool implements AsyncDisposable {
     this.#checkRunning();
     // Like CPython, a synchronous input is read into a list at the call (its length sets the chunksize).
     if (!isAsyncInput(input) && !Array.isArray(input)) input = Array.from(input);
-    const result = new AsyncResult<unknown[]>();
+    const result = new AsyncResult<unknown[]>(this.#s);
     if (o.signal?.aborted) {
       result._reject(new AbortError(o.signal.reason));
       return result;
@@ -179,7 +179,7 @@ export abstract class BasePool implements AsyncDisposable {
     it.setSource(this.#source(input, chunksize, "imap", () => {
       it.check();
       this.#s.wake();
-    }, (err) => it.fail(err)));
+    }, (err) => it.inputFailed(err)));
     this.#launch(fn, it);
     return it;
   }

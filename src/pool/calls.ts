@@ -65,7 +65,12 @@ abstract class ResultCall<T> implements Call {
     protected readonly progress: Progress | undefined,
   ) {
     this.#detach = onAbort(signal, (reason) => this.fail(new AbortError(reason)));
+    // A callback waits for the outcome as an await does (a JS listener keeps its program alive).
+    this.#listens = callbacks.callback !== undefined || callbacks.errorCallback !== undefined;
+    if (this.#listens) host.waiting?.(1);
   }
+
+  readonly #listens: boolean;
 
   abstract take(): Unit | undefined;
   abstract get exhausted(): boolean;
@@ -96,6 +101,7 @@ abstract class ResultCall<T> implements Call {
     this.#detach();
     this.progress?.stop();
     this.host.finished(this);
+    if (this.#listens) this.host.waiting?.(-1);
   }
 }
 

@@ -75,7 +75,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     try {
       chunk = this.#source!.next();
     } catch (err) {
-      this.fail(err);
+      this.inputFailed(err);
       return undefined;
     }
     if (chunk === undefined) {
@@ -117,6 +117,23 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
       this.#end();
       this.#deliver();
     }
+  }
+
+  /**
+   * The input threw while being read: as CPython's imap, the results of the items before it are
+   * still given (in order), then the error, where the next item would have been. Chunks an
+   * async input had buffered before its failure still run (they come before it).
+   * @internal
+   */
+  inputFailed(error: unknown): void {
+    const at = this.#source!.total;
+    if (this.#s.ordered && at !== undefined) this.#accept(at, { error });
+    else {
+      this.#error ??= { error };
+      this.#deliver();
+    }
+    this.check();
+    this.#host.wake(); // chunks an async input buffered before it failed still go out
   }
 
   /** Stops the call: the consumer gets `error` at its next step. */
@@ -168,6 +185,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     const r = this.#step();
     if (r === undefined) return;
     this.#waiter = undefined;
+    this.#host.waiting?.(-1);
     if ("error" in r) w.reject(r.error);
     else w.resolve(r);
   }
@@ -196,7 +214,11 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
   async next(): Promise<IteratorResult<R>> {
     if (this.#waiter !== undefined) throw new Error("PoolIterator: next() called again before the previous call settled");
     const r = this.#step();
-    if (r === undefined) return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+    if (r === undefined) {
+      // A pending step keeps the program alive, as an awaited map does (issue #14).
+      this.#host.waiting?.(1);
+      return new Promise((resolve, reject) => (this.#waiter = { resolve, reject }));
+    }
     if ("error" in r) throw r.error;
     return r;
   }
@@ -207,6 +229,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     this.#ready.clear();
     this.#pending.clear();
     this.#end();
+    this.#deliver(); // a step still pending (return() called beside it) ends too
     return Promise.resolve({ done: true, value: undefined });
   }
 

@@ -12,6 +12,11 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** Told while someone waits for an outcome (the pool keeps the program alive meanwhile). */
+export interface Keeper {
+  waiting?(delta: number): void;
+}
+
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export class AsyncResult<T> implements PromiseLike<T> {
@@ -19,9 +24,11 @@ export class AsyncResult<T> implements PromiseLike<T> {
   readonly #settled: Promise<void>;
   #wake!: () => void;
   #stats: WorkerStats[] = [];
+  readonly #keeper: Keeper | undefined;
 
-  /** @internal Created by the Pool. */
-  constructor() {
+  /** @internal Created by the Pool; `keeper` is told while someone waits for the outcome. */
+  constructor(keeper?: Keeper) {
+    this.#keeper = keeper;
     this.#settled = new Promise<void>((resolve) => (this.#wake = resolve));
   }
 
@@ -68,8 +75,13 @@ export class AsyncResult<T> implements PromiseLike<T> {
     const signal = checkSignal(opts.signal);
     if (this.#outcome !== undefined) return true;
     if (signal?.aborted) throw new AbortError(signal.reason);
+    this.#keeper?.waiting?.(1);
     if (timeout === undefined && signal === undefined) {
-      await this.#settled;
+      try {
+        await this.#settled;
+      } finally {
+        this.#keeper?.waiting?.(-1);
+      }
       return true;
     }
     let timer: NodeJS.Timeout | undefined;
@@ -85,6 +97,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
     } finally {
       clearTimeout(timer);
       detach();
+      this.#keeper?.waiting?.(-1);
     }
     return this.#outcome !== undefined;
   }

@@ -54,10 +54,11 @@ export class Scheduler implements Engine, HandleEvents {
   #state: State = "running";
   #error: ProcessError | undefined;
   #unitIds = 0;
-  #inflight = 0;
   #preparing = 0;
   #dispatchQueued = false;
   #joiners: (() => void)[] = [];
+  /** Awaited calls (AsyncResult waits, imap steps, callbacks): see #refresh. */
+  #waiting = 0;
   #keepAlive: NodeJS.Timeout | undefined;
   readonly #wake: WakePipe | undefined;
 
@@ -210,13 +211,11 @@ export class Scheduler implements Engine, HandleEvents {
         unit.call.onError(unit, err, undefined, 0);
         continue;
       }
-      this.#inflight++;
       touched.add(best);
       if (best.pendingBytes >= FLUSH_BYTES) best.flush();
       if (this.#o.maxTasks > 0 && best.assigned >= this.#o.maxTasks) this.#supply.retire(best);
     }
     for (const h of touched) h.flush();
-    this.#refresh();
     this.#maybeStop();
   }
 
@@ -252,7 +251,6 @@ export class Scheduler implements Engine, HandleEvents {
   }
 
   reply(h: WorkerHandle, unit: Unit, m: ResultMessage | ErrorMessage | SkippedMessage): void {
-    this.#inflight--;
     if (unit.timer !== undefined) clearTimeout(unit.timer);
     if (unit.done) return;
     unit.done = true;
@@ -267,7 +265,6 @@ export class Scheduler implements Engine, HandleEvents {
   exited(h: WorkerHandle, exit: Exit): void {
     this.#workers.delete(h);
     this.#stats.remove(h.name);
-    this.#inflight -= exit.lost.length + exit.unsent.length;
     // Never begun: first in line elsewhere, in their original order.
     for (let i = exit.unsent.length - 1; i >= 0; i--) {
       const unit = exit.unsent[i]!;
@@ -314,9 +311,20 @@ export class Scheduler implements Engine, HandleEvents {
 
   // ---- lifetime ----
 
-  /** Keeps the process alive while work is in flight or waits for a worker, or someone joins. */
+  waiting(delta: number): void {
+    const idle = this.#waiting === 0;
+    this.#waiting += delta;
+    if (idle !== (this.#waiting === 0)) this.#refresh();
+  }
+
+  /**
+   * Keeps the process alive while someone waits for a call's outcome or for join(), and only
+   * then: workers are daemons, so a pool left open (or work nobody awaits) never keeps a program
+   * alive, as in CPython, whose finalizers terminate such a pool at exit (issue #14). One ref'd
+   * interval, toggled on the first and last waiter, as the in-flight count toggled it before.
+   */
   #refresh(): void {
-    const busy = this.#inflight > 0 || this.#retry.length > 0 || this.#joiners.length > 0;
+    const busy = this.#waiting > 0 || this.#joiners.length > 0;
     if (busy) {
       this.#keepAlive ??= setInterval(() => undefined, 1 << 30);
       this.#keepAlive.ref();

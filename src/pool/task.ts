@@ -46,8 +46,14 @@ export interface Host {
   nextUnitId(): number;
   /** Units may have become available (or room for them): dispatch soon. */
   wake(): void;
-  /** The call settled: skip its queued units and stop keeping the process alive for it. */
+  /** The call settled: skip its queued units. */
   finished(call: Call): void;
+  /**
+   * Someone started (+1) or stopped (-1) waiting for a call's outcome: an awaited AsyncResult, a
+   * pending imap step, a callback. The local pool keeps the program alive only while someone
+   * waits, so an idle or forgotten pool never does (SPEC "Program lifetime", issue #14).
+   */
+  waiting?(delta: number): void;
 }
 
 export interface Call {

@@ -3,7 +3,7 @@
 // worker and sorting out its end are in worker-launch.ts.
 import type { StartMethod } from "../backends/backend.js";
 import { corruptData, ErrorCodes } from "../errors.js";
-import type { Process } from "../process.js";
+import { kExited, type Process } from "../process.js";
 import type { Segment } from "../shared/segment.js";
 import type { SharedMemory } from "../shared/shared-memory.js";
 import type { TargetDescriptor } from "../target.js";
@@ -109,7 +109,8 @@ export class WorkerHandle implements WorkerIdentity {
       },
       () => this.kill(),
     );
-    void this.#process.join().then(() => this.#onExit(this.#process.exitCode ?? 1));
+    // Not join(): that keeps the event loop alive, and an idle pool must not (issue #14).
+    void this.#process[kExited]()?.then((code) => this.#onExit(code));
     void this.#readLoop();
   }
 

@@ -94,7 +94,7 @@ export class ShareableList implements Disposable, Iterable<ShareableItem> {
       }
       if (sequence === undefined || sequence === null) {
         if (opts.name === undefined) items = [];
-      } else if (typeof sequence === "string" || typeof (sequence as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
+      } else if (typeof (sequence as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
         throw new ArgumentError(`sequence must be an iterable of items (an array, ...), got ${describe(sequence)}`, ErrorCodes.INVALID_ARG_TYPE);
       } else {
         items = Array.from(sequence);

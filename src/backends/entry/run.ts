@@ -3,7 +3,8 @@
 // stderr, or whatever process.exit() said).
 import "../../index.js"; // registers every type that can arrive as a handle
 import { joinChildren } from "../../process.js";
-import { setBootstrapping, setIdentity } from "../../runtime.js";
+import { runChildExitHooks, setBootstrapping, setIdentity } from "../../runtime.js";
+import { setStartMethod } from "../registry.js";
 import { reviveTarget } from "../../target-revive.js";
 import type { StartPayload } from "../backend.js";
 
@@ -21,6 +22,9 @@ function report(name: string, err: unknown): void {
 /** Runs the payload's target; resolves with the exit code. */
 export async function runChild(payload: StartPayload): Promise<number> {
   setIdentity(payload.identity);
+  // As CPython's spawn children, a child's default start method is the one that started it, so
+  // getStartMethod() in a thread child answers "thread" (issue #14).
+  if (payload.identity.kind !== "main") setStartMethod(payload.identity.kind, { force: true });
   setBootstrapping(true);
   let target;
   try {
@@ -40,5 +44,6 @@ export async function runChild(payload: StartPayload): Promise<number> {
   }
   // Like CPython, a child waits for its own non-daemon children before it exits.
   await joinChildren();
+  await runChildExitHooks();
   return code;
 }

@@ -6,6 +6,7 @@ import { fromThread } from "../../transport/serialize.js";
 import type { ChildInit } from "../backend.js";
 import { applyEnvChanges } from "../spares.js";
 import type { ThreadInit } from "../thread.js";
+import { registerThreadLoaders } from "../thread-loaders.js";
 import { runChild } from "./run.js";
 
 const port = parentPort!;
@@ -13,8 +14,13 @@ port.once("message", (first: ThreadInit) => {
   applyEnvChanges(first.env);
   const init = fromThread(first.init, first.found, first.types) as Promise<ChildInit>;
   init.catch(() => undefined); // reported when the target arrives
+  // The parent's loaders first (tsx on Node 20), so the init's revived types and the target's
+  // module load the way they do in the parent.
+  const loaders = registerThreadLoaders(first.tsxApi);
+  loaders.catch(() => undefined); // reported when the target arrives
   port.once("message", (target: TargetDescriptor) => {
-    init
+    loaders
+      .then(() => init)
       .then((revived) => runChild({ ...revived, target }))
       .then(
         (code) => process.exit(code),
