@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { toThread, unsendable } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+import type { Backend, ChildHandle, ChildInit, HeapLimits, LaunchOptions } from "./backend.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
 
 const entry = new URL("./entry/thread.js", import.meta.url);
@@ -28,12 +28,12 @@ interface Launched extends Spare {
   forced: { code: number | undefined };
 }
 
-function launch(): Launched {
+function launch(resourceLimits?: HeapLimits): Launched {
   const trackerFd = ensureTracker();
   const parentEnv = { ...process.env };
   const env: NodeJS.ProcessEnv = { ...parentEnv };
   if (trackerFd !== undefined) env[TRACKER_FD_ENV] = trackerEnvValue(trackerFd);
-  const worker = new Worker(entry, { env });
+  const worker = new Worker(entry, resourceLimits === undefined ? { env } : { env, resourceLimits });
   const forced: { code: number | undefined } = { code: undefined };
   let done = false;
   const exited = new Promise<number>((resolve) => {
@@ -55,9 +55,11 @@ const spares = new SparePool<Launched>(() => {
 
 export const threadBackend: Backend = {
   method: "thread",
-  start(init: ChildInit, target: Promise<TargetDescriptor>): ChildHandle {
+  start(init: ChildInit, target: Promise<TargetDescriptor>, options?: LaunchOptions): ChildHandle {
     const { value, found, types } = toThread(init);
-    const launched = spares.take() ?? launch();
+    const limits = options?.resourceLimits;
+    // A spare has the default limits: a worker with its own starts afresh.
+    const launched = limits !== undefined ? launch(limits) : (spares.take() ?? launch());
     const { worker, exited, forced } = launched;
     const message: ThreadInit = { init: value, found, types, env: envChanges(launched.env, [TRACKER_FD_ENV]) };
     try {

@@ -48,3 +48,92 @@ export class StatsTable {
     return [...this.#rows.values()].map((row) => ({ ...row }));
   }
 }
+
+/** A time summary in milliseconds: percentiles over the latest samples, max and mean over all. */
+export interface TimeSummary {
+  /** Samples counted (all of them: the percentiles look at the latest SAMPLES). */
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** One live worker in Pool.stats(): WorkerStats plus its queue, counts, utilization and times. */
+export interface PoolWorkerStats extends WorkerStats {
+  /** Tasks it holds and has not begun. */
+  queued: number;
+  /** Tasks it is running now. */
+  running: number;
+  /** Tasks that ended with a result. */
+  completed: number;
+  /** Tasks that ended with an error (their own, a timeout, or the worker's death). */
+  failed: number;
+  /** Share of its life spent running tasks, 0..1. */
+  utilization: number;
+  /** From a task's call to its start in the worker. */
+  waitTime: TimeSummary;
+  /** From a task's start to its end, in the worker. */
+  runTime: TimeSummary;
+}
+
+/** Pool.stats(): the pool's live workers, and pool-wide figures since the pool started. */
+export interface PoolStats {
+  workers: PoolWorkerStats[];
+  /** Tasks not yet begun: waiting for a worker, or held by one. */
+  queued: number;
+  running: number;
+  completed: number;
+  failed: number;
+  /** Busy time of the live workers over their lifetimes, 0..1. */
+  utilization: number;
+  waitTime: TimeSummary;
+  runTime: TimeSummary;
+}
+
+/** Samples kept for the percentiles (the latest ones). */
+const SAMPLES = 1024;
+
+/** The latest SAMPLES values in a ring, with count, sum and max over every value. */
+export class Samples {
+  readonly #ring = new Float64Array(SAMPLES);
+  #count = 0;
+  #sum = 0;
+  #max = 0;
+
+  add(v: number): void {
+    this.#ring[this.#count % SAMPLES] = v;
+    this.#count++;
+    this.#sum += v;
+    if (v > this.#max) this.#max = v;
+  }
+
+  summary(): TimeSummary {
+    const n = Math.min(this.#count, SAMPLES);
+    const sorted = this.#ring.slice(0, n).sort();
+    const at = (q: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.ceil(q * n) - 1)]!);
+    return { count: this.#count, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: this.#max, mean: this.#count === 0 ? 0 : this.#sum / this.#count };
+  }
+}
+
+/** What the pool counts per worker (and, in another record, for the whole pool). */
+export class WorkerRecord {
+  readonly born = performance.now();
+  completed = 0;
+  failed = 0;
+  items = 0;
+  busyMs = 0;
+  readonly wait = new Samples();
+  readonly run = new Samples();
+
+  /** A task ended in the worker `busy` ms after it began, `wait` ms after its call. */
+  ended(ok: boolean, items: number, busy: number, wait: number): void {
+    if (ok) this.completed++;
+    else this.failed++;
+    this.items += items;
+    this.busyMs += busy;
+    this.run.add(busy);
+    this.wait.add(wait > 0 ? wait : 0);
+  }
+}
