@@ -4,6 +4,7 @@
 // Workers are launched ahead of time when possible (spares.ts): a Worker waits for two messages,
 // its init (posted synchronously at start(), so an unclonable argument throws there) and then its
 // target once resolved.
+import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { toThread, unsendable } from "../transport/serialize.js";
@@ -28,11 +29,24 @@ interface Launched extends Spare {
   forced: { code: number | undefined };
 }
 
+/**
+ * V8's heap flags are the process's: a parent run with --max-old-space-size (or
+ * --max-semi-space-size) imposes it on every isolate it creates later, over a Worker's own
+ * resourceLimits. Clearing them (0 = unset) before such a Worker starts leaves the parent's heap as
+ * it is (configured at its start) and lets the Worker's limits apply (issue 16). Workers started
+ * afterwards without resourceLimits then get Node's defaults rather than the parent's flag.
+ */
+function clearHeapFlags(limits: HeapLimits): void {
+  if (limits.maxOldGenerationSizeMb !== undefined) setFlagsFromString("--max-old-space-size=0");
+  if (limits.maxYoungGenerationSizeMb !== undefined) setFlagsFromString("--max-semi-space-size=0");
+}
+
 function launch(resourceLimits?: HeapLimits): Launched {
   const trackerFd = ensureTracker();
   const parentEnv = { ...process.env };
   const env: NodeJS.ProcessEnv = { ...parentEnv };
   if (trackerFd !== undefined) env[TRACKER_FD_ENV] = trackerEnvValue(trackerFd);
+  if (resourceLimits !== undefined) clearHeapFlags(resourceLimits);
   const worker = new Worker(entry, resourceLimits === undefined ? { env } : { env, resourceLimits });
   const forced: { code: number | undefined } = { code: undefined };
   let done = false;
