@@ -104,7 +104,7 @@ for (const kind of CONTEXTS) {
     test("a finalizer that throws is reported and ends nothing else", async () => {
       const shm = board();
       try {
-        const pool = new ctx.Pool({ processes: 1, finalizer: blockUntilGo, finalargs: [3 as unknown as typeof shm] });
+        const pool = new ctx.Pool({ processes: 1, finalizer: blockUntilGo, finalargs: [3] });
         assert.equal(typeof (await pool.apply(who)), "string");
         pool.close();
         await pool.join();
