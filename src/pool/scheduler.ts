@@ -360,7 +360,7 @@ export class Scheduler implements Engine, HandleEvents {
     const t = unit.target;
     t.ema = t.ema === undefined ? m.busy : t.ema * 0.8 + m.busy * 0.2;
     const ok = m.kind === "result";
-    const wait = performance.now() - m.busy - unit.call.submittedAt;
+    const wait = h.readAt - m.busy - unit.call.submittedAt;
     h.record.ended(ok, unit.count, m.busy, wait);
     this.#record.ended(ok, unit.count, m.busy, wait);
     if (ok) unit.call.onResult(unit, m.value, h, m.busy);

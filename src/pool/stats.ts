@@ -92,7 +92,7 @@ export interface PoolStats {
   runTime: TimeSummary;
 }
 
-/** Samples kept for the percentiles (the latest ones). */
+/** Samples kept for the percentiles (the latest ones; a power of two). */
 const SAMPLES = 1024;
 
 /** The latest SAMPLES values in a ring, with count, sum and max over every value. */
@@ -103,7 +103,7 @@ export class Samples {
   #max = 0;
 
   add(v: number): void {
-    this.#ring[this.#count % SAMPLES] = v;
+    this.#ring[this.#count & (SAMPLES - 1)] = v;
     this.#count++;
     this.#sum += v;
     if (v > this.#max) this.#max = v;

@@ -41,12 +41,20 @@ export class TaskContexts implements TaskSource {
     setTaskSource(this);
   }
 
-  /** Runs a task's synchronous part as the current task. */
-  run<T>(id: number, flags: number, fn: () => T): T {
-    if (this.#als !== undefined) return this.#als.run({ id, flags }, fn);
+  /** Several tasks may interleave: each runs inside run() (AsyncLocalStorage), not after enter(). */
+  get concurrent(): boolean {
+    return this.#als !== undefined;
+  }
+
+  /** The task `id` begins (one at a time: it stays current across its awaits until end()). */
+  enter(id: number, flags: number): void {
     this.#current = id;
     this.#flags = flags;
-    return fn();
+  }
+
+  /** Runs a task's synchronous part as the current task, for concurrent workers. */
+  run<T>(id: number, flags: number, fn: () => T): T {
+    return this.#als!.run({ id, flags }, fn);
   }
 
   /** The task ended: its context (if any) is dropped, and a late emit() goes nowhere. */

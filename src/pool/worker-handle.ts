@@ -304,7 +304,11 @@ export class WorkerHandle implements WorkerIdentity {
     while (!this.#reader.available() && this.state !== "dead" && performance.now() < end) await Promise.resolve();
   }
 
+  /** performance.now() when the replies being handled were read (one clock read per batch, for waitTime). */
+  readAt = 0;
+
   #drain(): void {
+    this.readAt = performance.now();
     while (!this.#broken) {
       let m: FromWorker | undefined;
       try {
@@ -341,6 +345,7 @@ export class WorkerHandle implements WorkerIdentity {
 
   #onFrame(frame: Uint8Array): void {
     if (this.#broken) return;
+    this.readAt = performance.now();
     let m: FromWorker;
     try {
       m = this.#checkOrder(decodeReply(frame));

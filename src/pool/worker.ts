@@ -353,7 +353,13 @@ class Worker {
       try {
         const fn = this.#targets.get(task.target) ?? (await this.#pending.get(task.target));
         if (fn === undefined) throw new ProcessError(`unknown target #${task.target}`, { code: ErrorCodes.TARGET_NOT_FOUND });
-        value = contexts.run(task.id, task.flags, () => runTask(fn, task, this.#in));
+        if (contexts.concurrent) {
+          value = contexts.run(task.id, task.flags, () => runTask(fn, task, this.#in));
+        } else {
+          // No closure per task: the task is current from here until contexts.end().
+          contexts.enter(task.id, task.flags);
+          value = runTask(fn, task, this.#in);
+        }
       } catch (err) {
         contexts.end(task.id);
         this.#sendError({ kind: "error", id: task.id, busy: performance.now() - begin, error: err });
