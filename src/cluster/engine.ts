@@ -64,6 +64,7 @@ export class ClusterEngine implements Engine {
       recheck: () => void this.#flights.reconcile(),
       completed: (jobId, returnvalue) => this.#flights.completed(jobId, returnvalue),
       failed: (jobId, reason) => this.#flights.failed(jobId, reason),
+      progress: (jobId, data) => this.#flights.progress(jobId, data),
     });
     this.#flights = new Flights(this.#link, this.#stats, () => this.wake());
     this.#ready = this.#link.start();
@@ -169,6 +170,7 @@ export class ClusterEngine implements Engine {
       a: this.#o.attempts,
       o: unit.timeout ?? null,
       x: this.#o.maxPayloadBytes,
+      ...(unit.call.flags !== 0 ? { s: unit.call.flags } : {}),
     };
   }
 

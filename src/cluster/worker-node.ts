@@ -9,12 +9,13 @@ import { fileURLToPath } from "node:url";
 import type { Job, Worker } from "bullmq";
 import { ArgumentError, ErrorCodes, ProcessError, WorkerLostError } from "../errors.js";
 import { untaskError } from "../pool/errors.js";
+import { TASK_EVENTS, TASK_SETTLE } from "../pool/protocol.js";
 import { Pool } from "../pool/pool.js";
 import type { AsyncResult } from "../pool/results.js";
 import { descriptorTarget, type TargetDescriptor } from "../target.js";
 import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
 import { checkQueueName, loadDeps, parseConnection, type IORedis, type RedisTarget } from "./redis.js";
-import { decodeValue, encodeOutcome, fromBase64, INLINE_OUTCOME_MAX, nodeWorkerName, OUTCOME_KEY, OUTCOME_REF, OUTCOME_TTL_MS, readJob, rootHref, type Outcome } from "./wire.js";
+import { decodeValue, encodeEvent, encodeOutcome, fromBase64, INLINE_OUTCOME_MAX, nodeWorkerName, OUTCOME_KEY, OUTCOME_REF, OUTCOME_TTL_MS, readJob, rootHref, type Outcome } from "./wire.js";
 
 export interface WorkerNodeOptions {
   /** The Redis server, as the pools give it. */
@@ -201,11 +202,18 @@ export class WorkerNode {
     const pool = this.#pool!;
     const fn = this.#fn(target) as (...args: unknown[]) => unknown;
     const timeout = data.o ?? undefined;
+    const flags = typeof data.s === "number" ? data.s : 0;
+    const settle = (flags & TASK_SETTLE) !== 0 && data.m !== "apply";
+    // Emitted values become the job's progress, in order, all published before its outcome.
+    let events: Promise<unknown> = Promise.resolve();
+    const onEvent = (flags & TASK_EVENTS) === 0 ? undefined : (v: unknown) => {
+      events = events.then(() => job.updateProgress(encodeEvent(v))).catch(() => undefined);
+    };
     let r: AsyncResult<unknown>;
     try {
-      if (data.m === "apply") r = pool.applyAsync(fn, args, { timeout });
-      else if (data.m === "map") r = pool.mapAsync(fn, args, { chunksize: Math.max(1, args.length), timeout });
-      else r = pool.starmapAsync(fn, args as unknown[][], { chunksize: Math.max(1, args.length), timeout });
+      if (data.m === "apply") r = pool.applyAsync(fn, args, { timeout, onEvent });
+      else if (data.m === "map") r = pool.mapAsync(fn, args, { chunksize: Math.max(1, args.length), timeout, onEvent, settle });
+      else r = pool.starmapAsync(fn, args as unknown[][], { chunksize: Math.max(1, args.length), timeout, onEvent, settle });
     } catch (err) {
       return this.#outcome({ ok: false, busy: 0, value: err });
     }
@@ -213,10 +221,13 @@ export class WorkerNode {
     let value: unknown;
     try {
       value = await r.get();
+      // Settled items' reasons go on with their own stacks (the pool attaches this node's).
+      if (settle) for (const rec of value as { status: string; reason?: unknown }[]) if (rec.status === "rejected") rec.reason = untaskError(rec.reason);
     } catch (err) {
       ok = false;
       value = this.#explain(untaskError(err), target);
     }
+    await events;
     const ran = r.stats[0];
     const busy = r.stats.reduce((n, s) => n + s.busyMs, 0);
     return ran === undefined ? this.#outcome({ ok, busy, value }) : { ok, busy, value, worker: `${this.name}/${ran.name}`, pid: ran.pid };
