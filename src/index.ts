@@ -34,7 +34,7 @@ export { PriorityQueue } from "./queues/priority-queue.js";
 export { Pool, type PoolOptions, type CallOptions, type ApplyOptions, type MapOptions, type MapAsyncOptions } from "./pool/pool.js";
 export { AsyncResult } from "./pool/results.js";
 export { PoolIterator } from "./pool/imap.js";
-export type { WorkerStats, PoolStats, PoolWorkerStats, TimeSummary } from "./pool/stats.js";
+export type { WorkerStats, PoolStats, PoolWorkerStats, TaskFigures, TimeSummary } from "./pool/stats.js";
 export { currentTask, type TaskContext } from "./pool/current-task.js";
 export type { SettledResult } from "./pool/calls.js";
 export type { ResourceLimits } from "./pool/scheduler.js";

@@ -47,7 +47,15 @@ export function makeUnit(
   };
 }
 
-/** One item's outcome under { settle: true }, as Promise.allSettled gives it. */
+/**
+ * One item's outcome under { settle: true }, as Promise.allSettled gives it.
+ *
+ * @example
+ * ```ts
+ * const records: SettledResult<number>[] = await pool.map(parse, lines, { settle: true });
+ * const bad = records.filter((r) => r.status === "rejected");
+ * ```
+ */
 export type SettledResult<T> = { status: "fulfilled"; value: T } | { status: "rejected"; reason: unknown };
 
 /** A settled chunk's records as they came from the worker: the reasons revived with the worker's stack. */

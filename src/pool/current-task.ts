@@ -2,7 +2,16 @@
 // worker (worker.ts) installs a source; everywhere else currentTask() is null. Contexts are made
 // on the first call inside a task, so tasks that never ask cost nothing.
 
-/** The running pool task, as the task itself sees it. */
+/**
+ * The running pool task, as the task itself sees it (what currentTask() returns).
+ *
+ * @example
+ * ```ts
+ * const task: TaskContext | null = currentTask();
+ * task?.signal.throwIfAborted();
+ * task?.emit({ step: 1 });
+ * ```
+ */
 export interface TaskContext {
   /** The task's id in its pool (one id per chunk of a map). */
   readonly id: number;

@@ -53,7 +53,16 @@ export interface SchedulerOptions {
   resourceLimits: ResourceLimits | undefined;
 }
 
-/** A worker's own heap limits, named as worker_threads names them (MiB). */
+/**
+ * A worker's own heap limits, named as worker_threads names them (MiB); process workers get the
+ * matching V8 flags.
+ *
+ * @example
+ * ```ts
+ * const limits: ResourceLimits = { maxOldGenerationSizeMb: 512 };
+ * new Pool({ processes: 4, resourceLimits: limits });
+ * ```
+ */
 export type ResourceLimits = HeapLimits;
 
 /** How long terminate() lets a worker run its finalizer, or a task watching its signal stop, before it is killed. */

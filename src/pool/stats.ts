@@ -49,7 +49,14 @@ export class StatsTable {
   }
 }
 
-/** A time summary in milliseconds: percentiles over the latest samples, max and mean over all. */
+/**
+ * A time summary in milliseconds: percentiles over the latest samples, max and mean over all.
+ *
+ * @example
+ * ```ts
+ * const { p50, p99, max } = pool.stats().runTime;
+ * ```
+ */
 export interface TimeSummary {
   /** Samples counted (all of them: the percentiles look at the latest SAMPLES). */
   count: number;
@@ -60,17 +67,25 @@ export interface TimeSummary {
   mean: number;
 }
 
-/** One live worker in Pool.stats(): WorkerStats plus its queue, counts, utilization and times. */
-export interface PoolWorkerStats extends WorkerStats {
-  /** Tasks it holds and has not begun. */
+/**
+ * The figures Pool.stats() gives for each live worker and for the whole pool.
+ *
+ * @example
+ * ```ts
+ * const f: TaskFigures = pool.stats();
+ * console.log(f.queued, f.running, f.completed, f.failed, f.utilization);
+ * ```
+ */
+export interface TaskFigures {
+  /** Tasks not yet begun: waiting for a worker, or held by one. */
   queued: number;
-  /** Tasks it is running now. */
+  /** Tasks running now. */
   running: number;
   /** Tasks that ended with a result. */
   completed: number;
   /** Tasks that ended with an error (their own, a timeout, or the worker's death). */
   failed: number;
-  /** Share of its life spent running tasks, 0..1. */
+  /** Share of the time spent running tasks, 0..1 (busy time over lifetime). */
   utilization: number;
   /** From a task's call to its start in the worker. */
   waitTime: TimeSummary;
@@ -78,18 +93,27 @@ export interface PoolWorkerStats extends WorkerStats {
   runTime: TimeSummary;
 }
 
-/** Pool.stats(): the pool's live workers, and pool-wide figures since the pool started. */
-export interface PoolStats {
+/**
+ * One live worker in Pool.stats(): WorkerStats plus its TaskFigures.
+ *
+ * @example
+ * ```ts
+ * for (const w of pool.stats().workers) console.log(w.name, w.completed, w.runTime.p90);
+ * ```
+ */
+export interface PoolWorkerStats extends WorkerStats, TaskFigures {}
+
+/**
+ * Pool.stats(): the pool's live workers, and the pool-wide figures since it started (utilization: of the live workers).
+ *
+ * @example
+ * ```ts
+ * const s: PoolStats = pool.stats();
+ * console.log(`${s.workers.length} workers, ${s.completed} done, wait p99 ${s.waitTime.p99} ms`);
+ * ```
+ */
+export interface PoolStats extends TaskFigures {
   workers: PoolWorkerStats[];
-  /** Tasks not yet begun: waiting for a worker, or held by one. */
-  queued: number;
-  running: number;
-  completed: number;
-  failed: number;
-  /** Busy time of the live workers over their lifetimes, 0..1. */
-  utilization: number;
-  waitTime: TimeSummary;
-  runTime: TimeSummary;
 }
 
 /** Samples kept for the percentiles (the latest ones; a power of two). */
