@@ -44,6 +44,12 @@ export const WIRE_VERSION = 1;
 export const INLINE_OUTCOME_MAX = 16 * 1024;
 export const OUTCOME_REF = "@";
 export const OUTCOME_KEY = "mp-outcome";
+/**
+ * The pub/sub channel ("<prefix>:<queue>:mp-cancel") on which a pool names, as a JSON array, the
+ * jobs of a call it gave up (aborted, or failed): the nodes running them abort their processor's
+ * signal (BullMQ's Worker.cancelJob), so the task's currentTask().signal aborts.
+ */
+export const CANCEL_CHANNEL = "mp-cancel";
 /** How long an outcome waits for its pool (one that died leaves it to expire). */
 export const OUTCOME_TTL_MS = 3600_000;
 const MODES: readonly TaskMode[] = ["apply", "map", "starmap"];

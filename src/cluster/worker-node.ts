@@ -15,7 +15,7 @@ import type { AsyncResult } from "../pool/results.js";
 import { descriptorTarget, type TargetDescriptor } from "../target.js";
 import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
 import { checkQueueName, loadDeps, parseConnection, type IORedis, type RedisTarget } from "./redis.js";
-import { decodeValue, encodeEvent, encodeOutcome, fromBase64, INLINE_OUTCOME_MAX, nodeWorkerName, OUTCOME_KEY, OUTCOME_REF, OUTCOME_TTL_MS, readJob, rootHref, type Outcome } from "./wire.js";
+import { CANCEL_CHANNEL, decodeValue, encodeEvent, encodeOutcome, fromBase64, INLINE_OUTCOME_MAX, nodeWorkerName, OUTCOME_KEY, OUTCOME_REF, OUTCOME_TTL_MS, readJob, rootHref, type Outcome } from "./wire.js";
 
 export interface WorkerNodeOptions {
   /** The Redis server, as the pools give it. */
@@ -56,6 +56,8 @@ export class WorkerNode {
   #pool: Pool | undefined;
   #worker: Worker | undefined;
   #redis: IORedis | undefined;
+  /** Subscribed to the pool's cancels (wire.ts: CANCEL_CHANNEL). */
+  #cancels: IORedis | undefined;
   #closing: Promise<void> | undefined;
   #started = false;
   /** Ends start()'s wait for Redis (set while it waits). */
@@ -111,7 +113,8 @@ export class WorkerNode {
       this.#lastLogged = "";
     });
     this.#redis = redis;
-    const worker = new deps.bullmq.Worker(this.queue, (job: Job) => this.#run(job), {
+    // Three parameters: BullMQ then hands the processor a signal that cancelJob aborts.
+    const worker = new deps.bullmq.Worker(this.queue, (job: Job, _token: string | undefined, signal?: AbortSignal) => this.#run(job, signal), {
       connection: redis,
       concurrency: this.concurrency,
       name: nodeWorkerName(this.name, this.concurrency),
@@ -122,6 +125,20 @@ export class WorkerNode {
     });
     worker.on("error", (err: unknown) => this.#trouble(err));
     this.#worker = worker;
+    // Calls the pool gave up: their running jobs here see their signal abort (wire.ts).
+    const cancels = redis.duplicate();
+    cancels.on("error", () => undefined); // the main connection reports trouble
+    cancels.on("message", (_channel: string, message: string) => {
+      let ids: unknown;
+      try {
+        ids = JSON.parse(message);
+      } catch {
+        return;
+      }
+      if (Array.isArray(ids)) for (const id of ids) if (typeof id === "string") worker.cancelJob(id, "the pool cancelled the call");
+    });
+    void cancels.subscribe(worker.toKey(CANCEL_CHANNEL)).catch(() => undefined);
+    this.#cancels = cancels;
     // BullMQ's wait for Redis does not end when the worker is closed while Redis is unreachable:
     // close() ends this one.
     await new Promise<void>((resolve, reject) => {
@@ -156,8 +173,8 @@ export class WorkerNode {
   }
 
   /** The processor: one job, one outcome (success or the task's error), never a thrown error. */
-  async #run(job: Job): Promise<string> {
-    const outcome = await this.#outcomeOf(job);
+  async #run(job: Job, signal: AbortSignal | undefined): Promise<string> {
+    const outcome = await this.#outcomeOf(job, signal);
     const limit = typeof (job.data as { x?: unknown }).x === "number" ? (job.data as { x: number }).x : Infinity;
     let encoded = encodeOutcome(outcome);
     // base64 is 4 bytes for 3: the limit is on the decoded size.
@@ -175,7 +192,7 @@ export class WorkerNode {
     return `${OUTCOME_REF}${key}`;
   }
 
-  async #outcomeOf(job: Job): Promise<Outcome> {
+  async #outcomeOf(job: Job, signal: AbortSignal | undefined): Promise<Outcome> {
     let read;
     try {
       read = readJob(job.data, this.#root);
@@ -211,9 +228,9 @@ export class WorkerNode {
     };
     let r: AsyncResult<unknown>;
     try {
-      if (data.m === "apply") r = pool.applyAsync(fn, args, { timeout, onEvent });
-      else if (data.m === "map") r = pool.mapAsync(fn, args, { chunksize: Math.max(1, args.length), timeout, onEvent, settle });
-      else r = pool.starmapAsync(fn, args as unknown[][], { chunksize: Math.max(1, args.length), timeout, onEvent, settle });
+      if (data.m === "apply") r = pool.applyAsync(fn, args, { timeout, onEvent, signal });
+      else if (data.m === "map") r = pool.mapAsync(fn, args, { chunksize: Math.max(1, args.length), timeout, onEvent, settle, signal });
+      else r = pool.starmapAsync(fn, args as unknown[][], { chunksize: Math.max(1, args.length), timeout, onEvent, settle, signal });
     } catch (err) {
       return this.#outcome({ ok: false, busy: 0, value: err });
     }
@@ -254,6 +271,7 @@ export class WorkerNode {
       } finally {
         this.#pool?.close();
         await this.#pool?.join();
+        this.#cancels?.disconnect();
         this.#redis?.disconnect();
       }
     })();
