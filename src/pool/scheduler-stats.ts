@@ -1,10 +1,10 @@
 // Pool.stats(): a snapshot of the live workers' records and the pool's own (stats.ts has the
 // types). Apart from scheduler.ts because none of it runs per task: the scheduler only counts.
-import type { PoolStats, PoolWorkerStats, WorkerRecord } from "./stats.js";
+import type { PoolStats, PoolWorkerStats, TaskLog } from "./stats.js";
 import type { WorkerHandle } from "./worker-handle.js";
 
 /** The snapshot, with `waiting` tasks not yet handed to any worker. */
-export function poolStats(workers: Iterable<WorkerHandle>, pool: WorkerRecord, waiting: number): PoolStats {
+export function poolStats(workers: Iterable<WorkerHandle>, pool: TaskLog, waiting: number): PoolStats {
   const now = performance.now();
   const rows: PoolWorkerStats[] = [];
   let queued = waiting;
@@ -31,8 +31,7 @@ export function poolStats(workers: Iterable<WorkerHandle>, pool: WorkerRecord, w
       completed: r.completed,
       failed: r.failed,
       utilization: utilization(r.busyMs, now - r.born),
-      waitTime: r.wait.summary(),
-      runTime: r.run.summary(),
+      ...pool.summaries(r),
     });
   }
   return {
@@ -42,8 +41,7 @@ export function poolStats(workers: Iterable<WorkerHandle>, pool: WorkerRecord, w
     completed: pool.completed,
     failed: pool.failed,
     utilization: utilization(busy, life),
-    waitTime: pool.wait.summary(),
-    runTime: pool.run.summary(),
+    ...pool.summaries(pool),
   };
 }
 

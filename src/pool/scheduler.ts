@@ -14,7 +14,7 @@ import { taskError } from "./errors.js";
 import { Fifo } from "./fifo.js";
 import { encodePayload, type ErrorMessage, type EventMessage, type ResultMessage, type SkippedMessage } from "./protocol.js";
 import { poolStats } from "./scheduler-stats.js";
-import { WorkerRecord, type PoolStats } from "./stats.js";
+import { TaskLog, type PoolStats } from "./stats.js";
 import { TargetTable } from "./target-table.js";
 import type { Call, Engine, TargetEntry, Unit } from "./task.js";
 import { WakePipe } from "../transport/wake.js";
@@ -79,7 +79,7 @@ export class Scheduler implements Engine, HandleEvents {
   readonly #retry = new Fifo<Unit>();
   readonly #targets = new TargetTable();
   /** The pool-wide counts and times (each worker has its own record too). */
-  readonly #record = new WorkerRecord();
+  readonly #record = new TaskLog();
   readonly #elastic: boolean;
   #idleTicker: NodeJS.Timeout | undefined;
   #state: State = "running";
@@ -369,9 +369,7 @@ export class Scheduler implements Engine, HandleEvents {
     const t = unit.target;
     t.ema = t.ema === undefined ? m.busy : t.ema * 0.8 + m.busy * 0.2;
     const ok = m.kind === "result";
-    const wait = h.readAt - m.busy - unit.call.submittedAt;
-    h.record.ended(ok, unit.count, m.busy, wait);
-    this.#record.ended(ok, unit.count, m.busy, wait);
+    this.#record.ended(h.record, ok, unit.count, m.busy, h.readAt - m.busy - unit.call.submittedAt);
     if (ok) unit.call.onResult(unit, m.value, h, m.busy);
     else unit.call.onError(unit, taskError(m.error, h), h, m.busy);
   }

@@ -116,48 +116,81 @@ export interface PoolStats extends TaskFigures {
   workers: PoolWorkerStats[];
 }
 
-/** Samples kept for the percentiles (the latest ones; a power of two). */
+/** Tasks kept for the percentiles (the latest ones; a power of two). */
 const SAMPLES = 1024;
+const MASK = SAMPLES - 1;
 
-/** The latest SAMPLES values in a ring, with count, sum and max over every value. */
-export class Samples {
-  readonly #ring = new Float64Array(SAMPLES);
-  #count = 0;
-  #sum = 0;
-  #max = 0;
+let slots = 0;
 
-  add(v: number): void {
-    this.#ring[this.#count & (SAMPLES - 1)] = v;
-    this.#count++;
-    this.#sum += v;
-    if (v > this.#max) this.#max = v;
-  }
-
-  summary(): TimeSummary {
-    const n = Math.min(this.#count, SAMPLES);
-    const sorted = this.#ring.slice(0, n).sort();
-    const at = (q: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.ceil(q * n) - 1)]!);
-    return { count: this.#count, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: this.#max, mean: this.#count === 0 ? 0 : this.#sum / this.#count };
-  }
-}
-
-/** What the pool counts per worker (and, in another record, for the whole pool). */
+/** What the pool counts per worker: counts, sums and maxima of every task it ran. */
 export class WorkerRecord {
   readonly born = performance.now();
+  /** Names this worker's tasks in the pool's TaskLog. */
+  readonly slot = ++slots;
   completed = 0;
   failed = 0;
   items = 0;
   busyMs = 0;
-  readonly wait = new Samples();
-  readonly run = new Samples();
+  waitMs = 0;
+  runMax = 0;
+  waitMax = 0;
+}
 
-  /** A task ended in the worker `busy` ms after it began, `wait` ms after its call. */
-  ended(ok: boolean, items: number, busy: number, wait: number): void {
-    if (ok) this.completed++;
-    else this.failed++;
+/**
+ * The pool's record: counts, sums and maxima of every task, and the latest SAMPLES tasks' run and
+ * wait times with the slot of the worker that ran each (percentiles, per worker too, come from
+ * those). One call per task, a few field writes: nothing is allocated.
+ */
+export class TaskLog extends WorkerRecord {
+  readonly #run = new Float64Array(SAMPLES);
+  readonly #wait = new Float64Array(SAMPLES);
+  readonly #who = new Int32Array(SAMPLES);
+  #count = 0;
+
+  /** A task ran by `w` ended in the worker `busy` ms after it began, `wait` ms after its call. */
+  ended(w: WorkerRecord, ok: boolean, items: number, busy: number, wait: number): void {
+    if (wait < 0) wait = 0;
+    const i = this.#count++ & MASK;
+    this.#run[i] = busy;
+    this.#wait[i] = wait;
+    this.#who[i] = w.slot;
+    if (ok) {
+      this.completed++;
+      w.completed++;
+    } else {
+      this.failed++;
+      w.failed++;
+    }
     this.items += items;
+    w.items += items;
     this.busyMs += busy;
-    this.run.add(busy);
-    this.wait.add(wait > 0 ? wait : 0);
+    w.busyMs += busy;
+    this.waitMs += wait;
+    w.waitMs += wait;
+    if (busy > this.runMax) this.runMax = busy;
+    if (busy > w.runMax) w.runMax = busy;
+    if (wait > this.waitMax) this.waitMax = wait;
+    if (wait > w.waitMax) w.waitMax = wait;
   }
+
+  /** The run and wait summaries of worker `r` (this log itself: the whole pool). */
+  summaries(r: WorkerRecord): { runTime: TimeSummary; waitTime: TimeSummary } {
+    const n = Math.min(this.#count, SAMPLES);
+    const run: number[] = [];
+    const wait: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (r !== this && this.#who[i] !== r.slot) continue;
+      run.push(this.#run[i]!);
+      wait.push(this.#wait[i]!);
+    }
+    const count = r.completed + r.failed;
+    return { runTime: summary(run, count, r.runMax, r.busyMs), waitTime: summary(wait, count, r.waitMax, r.waitMs) };
+  }
+}
+
+function summary(latest: number[], count: number, max: number, sum: number): TimeSummary {
+  const sorted = Float64Array.from(latest).sort();
+  const n = sorted.length;
+  const at = (q: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.ceil(q * n) - 1)]!);
+  return { count, p50: at(0.5), p90: at(0.9), p99: at(0.99), max, mean: count === 0 ? 0 : sum / count };
 }
