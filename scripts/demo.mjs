@@ -11,7 +11,7 @@ build();
 
 const filters = process.argv.slice(2);
 const examples = readdirSync(join(root, "examples"))
-  .filter((f) => /^seed\d+.*\.ts$/.test(f) || /^demo-.*\.ts$/.test(f) || /^cluster-.*\.ts$/.test(f))
+  .filter((f) => /^seed\d+.*\.ts$/.test(f) || /^demo-.*\.ts$/.test(f) || /^cluster-.*\.ts$/.test(f) || /^pool-.*\.ts$/.test(f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 

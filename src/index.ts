@@ -34,7 +34,10 @@ export { PriorityQueue } from "./queues/priority-queue.js";
 export { Pool, type PoolOptions, type CallOptions, type ApplyOptions, type MapOptions, type MapAsyncOptions } from "./pool/pool.js";
 export { AsyncResult } from "./pool/results.js";
 export { PoolIterator } from "./pool/imap.js";
-export type { WorkerStats } from "./pool/stats.js";
+export type { WorkerStats, PoolStats, PoolWorkerStats, TaskFigures, TimeSummary } from "./pool/stats.js";
+export { currentTask, type TaskContext } from "./pool/current-task.js";
+export type { SettledResult } from "./pool/calls.js";
+export type { ResourceLimits } from "./pool/scheduler.js";
 export type { ProgressOption } from "./pool/progress.js";
 // The cluster loads bullmq and ioredis (optional peer dependencies) only when a pool or node starts.
 export { ClusterPool, type ClusterPoolOptions, type ClusterNode } from "./cluster/cluster-pool.js";

@@ -1,5 +1,5 @@
 // Process: run a target in another process or thread, with CPython's lifecycle and exit codes.
-import type { Backend, ChildHandle, StartMethod } from "./backends/backend.js";
+import type { Backend, ChildHandle, LaunchOptions, StartMethod } from "./backends/backend.js";
 import { ArgumentError, ErrorCodes, StateError } from "./errors.js";
 import { checkNotBootstrapping, getIdentity, nextChildIdentity } from "./runtime.js";
 import { describeTarget, resolveTarget } from "./target.js";
@@ -133,7 +133,7 @@ export class Process<A extends unknown[] = unknown[]> {
         parent: { name: me.name, pid: process.pid },
         kind: backend.method,
       },
-    }, resolveTarget(this.#target)));
+    }, resolveTarget(this.#target), this.launchOptions()));
     this.#child = child;
     live.add(this as unknown as Process);
     if (this.#daemon) child.setRef(false);
@@ -142,6 +142,11 @@ export class Process<A extends unknown[] = unknown[]> {
       this.#exitCode = code;
       live.delete(this as unknown as Process);
     });
+  }
+
+  /** @internal How the backend starts the child beyond its payload (a pool worker's heap limits). */
+  protected launchOptions(): LaunchOptions | undefined {
+    return undefined;
   }
 
   isAlive(): boolean {

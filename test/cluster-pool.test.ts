@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ClusterPool, ErrorCodes, fromModule, WorkerNode } from "multiproc";
@@ -14,7 +15,8 @@ import { CLI, freePort, NodeProcess, RedisServer, skipWithoutRedis } from "./clu
 import { callCases, imapCases, lifetimeCases } from "./conformance/pool-cases.js";
 import { bigString, busySqr } from "./fixtures/cluster-targets.js";
 import { sqr } from "./fixtures/pool-targets.js";
-import { ROOT, runNode } from "./helpers.js";
+import { describeTask, emitCount, emitItem, failOdd, markWhenAborted } from "./fixtures/pool-features.js";
+import { eventually, ROOT, runNode } from "./helpers.js";
 import { expectations } from "./example-runner.js";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -37,6 +39,47 @@ describe("ClusterPool on two worker nodes", { skip: skipWithoutRedis() }, () => 
   lifetimeCases("ClusterPool: lifetime", make);
 
   describe("ClusterPool: at scale and its own API", () => {
+    test("an abort reaches the signal of a task running on a worker node (issue 16)", async () => {
+      await using pool = make(2);
+      const marker = join(tmpdir(), `mp-cluster-abort-${process.pid}-${Date.now()}`);
+      const ac = new AbortController();
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const r = pool.apply(markWhenAborted, [marker, 60_000], { signal: ac.signal, onEvent: () => started() });
+      r.catch(() => undefined);
+      await running; // the task runs on a node
+      ac.abort();
+      await assert.rejects(r, { code: "ERR_ABORTED" });
+      try {
+        assert.ok(await eventually(() => existsSync(marker), 20_000), "the task never saw its signal abort");
+        assert.equal(readFileSync(marker, "utf8"), "ERR_ABORTED");
+      } finally {
+        rmSync(marker, { force: true });
+      }
+      assert.equal(await pool.apply(sqr, [3]), 9);
+    });
+
+    test("settle, onEvent and currentTask() work on worker nodes (issue 16)", async () => {
+      await using pool = make(2);
+      const records = await pool.map(failOdd, range(12), { settle: true, chunksize: 3 });
+      assert.equal(records.length, 12);
+      records.forEach((r, i) => {
+        if (i % 2 === 0) assert.deepEqual(r, { status: "fulfilled", value: i });
+        else assert.ok(r.status === "rejected" && r.reason instanceof RangeError && r.reason.message === `odd ${i}`, `item ${i}`);
+      });
+      const imapped = [];
+      for await (const r of pool.imap(failOdd, range(6), { settle: true })) imapped.push(r.status);
+      assert.deepEqual(imapped, ["fulfilled", "rejected", "fulfilled", "rejected", "fulfilled", "rejected"]);
+      const events: unknown[] = [];
+      assert.equal(await pool.apply(emitCount, [10], { onEvent: (v) => events.push(v) }), "done");
+      assert.deepEqual(events, range(10));
+      const seen: number[] = [];
+      assert.deepEqual(await pool.map(emitItem, range(8), { chunksize: 2, onEvent: (v) => seen.push(v as number) }), range(8).map((x) => x * 10));
+      assert.deepEqual(seen.sort((a, b) => a - b), range(8));
+      const inside = await pool.apply(describeTask);
+      assert.ok(inside !== null && Number.isInteger(inside.id) && !inside.aborted);
+    });
+
     test("map over 10,000 items through 2 worker nodes gives the ordered result; both nodes ran tasks", async () => {
       await using pool = new ClusterPool({ connection: redis.url, connectionTimeout: 30_000 });
       const nodesSeen = await pool.nodes();

@@ -21,7 +21,7 @@ export function expectations(source: string): RegExp[] {
 }
 
 export function exampleTests(select: (source: string) => boolean): void {
-  const examples = readdirSync(join(ROOT, "examples")).filter((f) => /^(seed\d+|demo-|cluster-).*\.ts$/.test(f));
+  const examples = readdirSync(join(ROOT, "examples")).filter((f) => /^(seed\d+|demo-|cluster-|pool-).*\.ts$/.test(f));
   for (const file of examples) {
     const source = readFileSync(join(ROOT, "examples", file), "utf8");
     if (!select(source)) continue;

@@ -24,7 +24,7 @@ for (const kind of CONTEXTS) {
       await assert.rejects(dying.get(), (err: unknown) => err instanceof WorkerLostError && err.code === "ERR_WORKER_LOST");
       assert.deepEqual(await Promise.all([...before, ...after].map((r) => r.get())), [...range(40), ...range(40)].map((x) => 2 * x));
       assert.equal(await pool.apply(sqr, [5]), 25);
-      assert.equal(pool.stats().length, 2);
+      assert.equal(pool.stats().workers.length, 2);
     });
 
     test("imap over 200 items where a worker dies loses only that chunk's items; map never hangs", async () => {

@@ -22,8 +22,8 @@ for (const kind of CONTEXTS) {
       assert.equal(pool.startMethod, kind);
       assert.equal(pool.processes, 2);
       await pool.map(sqr, range(50), { chunksize: 5 });
-      assert.equal(pool.stats().length, 2);
-      for (const s of pool.stats()) assert.match(s.name, /^PoolWorker-\d+$/);
+      assert.equal(pool.stats().workers.length, 2);
+      for (const s of pool.stats().workers) assert.match(s.name, /^PoolWorker-\d+$/);
     });
 
     test("numbers come back whole and in order: runs short and long, ints and floats, chunks that are not all numbers", async () => {

@@ -108,9 +108,9 @@ const descriptor = fc.record({ kind: fc.constant("export"), url: fc.webUrl(), na
 const payloadValue = fc.oneof(plainValue, fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 8 }), fc.array(fc.double(), { maxLength: 8 }));
 
 const batchMessage = fc.oneof(
-  fc.record({ k: fc.constant("init" as const), d: fc.option(descriptor) }),
+  fc.record({ k: fc.constant("init" as const), d: fc.option(descriptor), f: fc.option(descriptor) }),
   fc.record({ k: fc.constant("target" as const), id, d: descriptor }),
-  fc.record({ k: fc.constant("task" as const), id, target: id, mode: fc.constantFrom<TaskMode>("apply", "map", "starmap"), timed: fc.boolean(), value: payloadValue }),
+  fc.record({ k: fc.constant("task" as const), id, target: id, mode: fc.constantFrom<TaskMode>("apply", "map", "starmap"), flags: fc.constantFrom(0, 0x20, 0x40, 0x80, 0xe0), value: payloadValue }),
   fc.record({ k: fc.constant("cancel" as const), id }),
   fc.record({ k: fc.constant("stop" as const) }),
 );
@@ -118,9 +118,9 @@ const batchMessage = fc.oneof(
 const validBatch: fc.Arbitrary<Uint8Array> = fc.array(batchMessage, { minLength: 1, maxLength: 4 }).map((ms) => {
   const w = new BatchWriter();
   for (const m of ms) {
-    if (m.k === "init") w.init(m.d);
+    if (m.k === "init") w.init(m.d, m.f);
     else if (m.k === "target") w.target(m.id, m.d);
-    else if (m.k === "task") w.task(m.id, m.target, m.mode, m.timed, { encoded: encodePayload(m.value) });
+    else if (m.k === "task") w.task(m.id, m.target, m.mode, m.flags, { encoded: encodePayload(m.value) });
     else if (m.k === "cancel") w.cancel(m.id);
     else w.stop();
   }

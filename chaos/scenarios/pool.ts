@@ -14,7 +14,7 @@ const WORKERS = 4;
  */
 function workerPids(pool: Pool, rng: Rng): number[] {
   const any = rng.chance(0.1);
-  return pool.stats().filter((s) => s.pid !== process.pid && (any || s.tasks > 0)).map((s) => s.pid);
+  return pool.stats().workers.filter((s) => s.pid !== process.pid && (any || s.tasks > 0)).map((s) => s.pid);
 }
 
 type Kind = "map" | "imap" | "imapUnordered" | "starmap";

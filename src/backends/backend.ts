@@ -32,11 +32,24 @@ export interface ChildHandle {
   setRef(ref: boolean): void;
 }
 
+/** A child's own V8 heap limits, named as worker_threads' resourceLimits (MiB). */
+export interface HeapLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  codeRangeSizeMb?: number;
+  stackSizeMb?: number;
+}
+
+/** How a child is started beyond its payload: a pool worker's own heap limits (issue 16). */
+export interface LaunchOptions {
+  resourceLimits?: HeapLimits | undefined;
+}
+
 export interface Backend {
   readonly method: StartMethod;
   /**
    * Starts a child now. `init` is serialised synchronously (an unsendable argument throws here,
    * before anything starts); the target follows when resolved (see target.ts).
    */
-  start(init: ChildInit, target: Promise<TargetDescriptor>): ChildHandle;
+  start(init: ChildInit, target: Promise<TargetDescriptor>, launch?: LaunchOptions): ChildHandle;
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { dumps } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+import type { Backend, ChildHandle, ChildInit, HeapLimits, LaunchOptions } from "./backend.js";
 import { childExecArgv } from "./exec-argv.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
 
@@ -41,7 +41,21 @@ interface Launched extends Spare {
   setRef: (ref: boolean) => void;
 }
 
-function launch(): Launched {
+/**
+ * worker_threads' resourceLimits as V8 flags for a child process, placed after the parent's
+ * execArgv so that they win over a --max-old-space-size the parent runs with (issue 16). V8's young
+ * generation is three semi-spaces; codeRangeSizeMb has no flag and is not applied to processes.
+ */
+export function heapFlags(limits: HeapLimits | undefined): string[] {
+  if (limits === undefined) return [];
+  const flags: string[] = [];
+  if (limits.maxOldGenerationSizeMb !== undefined) flags.push(`--max-old-space-size=${Math.max(1, Math.round(limits.maxOldGenerationSizeMb))}`);
+  if (limits.maxYoungGenerationSizeMb !== undefined) flags.push(`--max-semi-space-size=${Math.max(1, Math.round(limits.maxYoungGenerationSizeMb / 3))}`);
+  if (limits.stackSizeMb !== undefined) flags.push(`--stack-size=${Math.max(1, Math.round(limits.stackSizeMb * 1024))}`);
+  return flags;
+}
+
+function launch(extraArgv: string[] = []): Launched {
   const trackerFd = ensureTracker();
   const stdio: (string | number)[] = ["ignore", "inherit", "inherit", "ipc"];
   const parentEnv = { ...process.env };
@@ -52,7 +66,7 @@ function launch(): Launched {
   } else {
     delete env[TRACKER_FD_ENV];
   }
-  const child = spawn(process.execPath, [...execArgv, entry], {
+  const child = spawn(process.execPath, [...execArgv, ...extraArgv, entry], {
     stdio: stdio as ("ignore" | "inherit" | "ipc" | number)[],
     env,
     serialization: "advanced",
@@ -99,10 +113,12 @@ const spares = new SparePool<Launched>(() => {
 
 export const processBackend: Backend = {
   method: "process",
-  start(init: ChildInit, target: Promise<TargetDescriptor>): ChildHandle {
+  start(init: ChildInit, target: Promise<TargetDescriptor>, options?: LaunchOptions): ChildHandle {
     // Serialise first: an unsendable argument must fail before a process is used.
     const body = dumps(init);
-    const launched = spares.take() ?? launch();
+    const flags = heapFlags(options?.resourceLimits);
+    // A spare runs with the parent's flags: a child with its own limits starts afresh.
+    const launched = flags.length > 0 ? launch(flags) : (spares.take() ?? launch());
     const { child, exited } = launched;
     launched.setRef(true);
     const env = envChanges(launched.env, OWN_KEYS);

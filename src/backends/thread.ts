@@ -4,11 +4,12 @@
 // Workers are launched ahead of time when possible (spares.ts): a Worker waits for two messages,
 // its init (posted synchronously at start(), so an unclonable argument throws there) and then its
 // target once resolved.
+import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { toThread, unsendable } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+import type { Backend, ChildHandle, ChildInit, HeapLimits, LaunchOptions } from "./backend.js";
 import { invalidFlags, threadExecArgv } from "./exec-argv.js";
 import { tsxApiFor } from "./thread-loaders.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
@@ -18,14 +19,15 @@ let execArgv = threadExecArgv();
 const tsxApi = tsxApiFor();
 
 /** A Worker with the parent's flags minus its program and run mode (exec-argv.ts). */
-function newWorker(env: NodeJS.ProcessEnv): Worker {
+function newWorker(env: NodeJS.ProcessEnv, resourceLimits: HeapLimits | undefined): Worker {
+  const limits = resourceLimits === undefined ? {} : { resourceLimits };
   try {
-    return new Worker(entry, { env, execArgv });
+    return new Worker(entry, { env, execArgv, ...limits });
   } catch (err) {
     const invalid = invalidFlags(err);
     if (invalid === undefined || execArgv === undefined) throw err;
     execArgv = threadExecArgv(invalid);
-    return new Worker(entry, { env, execArgv });
+    return new Worker(entry, { env, execArgv, ...limits });
   }
 }
 
@@ -46,12 +48,25 @@ interface Launched extends Spare {
   forced: { code: number | undefined };
 }
 
-function launch(): Launched {
+/**
+ * V8's heap flags are the process's: a parent run with --max-old-space-size (or
+ * --max-semi-space-size) imposes it on every isolate it creates later, over a Worker's own
+ * resourceLimits. Clearing them (0 = unset) before such a Worker starts leaves the parent's heap as
+ * it is (configured at its start) and lets the Worker's limits apply (issue 16). Workers started
+ * afterwards without resourceLimits then get Node's defaults rather than the parent's flag.
+ */
+function clearHeapFlags(limits: HeapLimits): void {
+  if (limits.maxOldGenerationSizeMb !== undefined) setFlagsFromString("--max-old-space-size=0");
+  if (limits.maxYoungGenerationSizeMb !== undefined) setFlagsFromString("--max-semi-space-size=0");
+}
+
+function launch(resourceLimits?: HeapLimits): Launched {
   const trackerFd = ensureTracker();
   const parentEnv = { ...process.env };
   const env: NodeJS.ProcessEnv = { ...parentEnv };
   if (trackerFd !== undefined) env[TRACKER_FD_ENV] = trackerEnvValue(trackerFd);
-  const worker = newWorker(env);
+  if (resourceLimits !== undefined) clearHeapFlags(resourceLimits);
+  const worker = newWorker(env, resourceLimits);
   const forced: { code: number | undefined } = { code: undefined };
   let done = false;
   const exited = new Promise<number>((resolve) => {
@@ -73,9 +88,11 @@ const spares = new SparePool<Launched>(() => {
 
 export const threadBackend: Backend = {
   method: "thread",
-  start(init: ChildInit, target: Promise<TargetDescriptor>): ChildHandle {
+  start(init: ChildInit, target: Promise<TargetDescriptor>, options?: LaunchOptions): ChildHandle {
     const { value, found, types } = toThread(init);
-    const launched = spares.take() ?? launch();
+    const limits = options?.resourceLimits;
+    // A spare has the default limits: a worker with its own starts afresh.
+    const launched = limits !== undefined ? launch(limits) : (spares.take() ?? launch());
     const { worker, exited, forced } = launched;
     const message: ThreadInit = { init: value, found, types, env: envChanges(launched.env, [TRACKER_FD_ENV]), tsxApi };
     try {

@@ -20,7 +20,7 @@ import { payloadValue, type Call, type Engine, type TargetEntry, type Unit } fro
 import { Flights, type Flight } from "./flights.js";
 import { CLOSE_WAIT_MS, QueueLink, withTimeout, type Backend } from "./link.js";
 import type { RedisTarget } from "./redis.js";
-import { encodeValue, toBase64, toWire, WIRE_VERSION, type JobData } from "./wire.js";
+import { CANCEL_CHANNEL, encodeValue, toBase64, toWire, WIRE_VERSION, type JobData } from "./wire.js";
 
 export interface EngineSettings {
   target: RedisTarget;
@@ -64,6 +64,7 @@ export class ClusterEngine implements Engine {
       recheck: () => void this.#flights.reconcile(),
       completed: (jobId, returnvalue) => this.#flights.completed(jobId, returnvalue),
       failed: (jobId, reason) => this.#flights.failed(jobId, reason),
+      progress: (jobId, data) => this.#flights.progress(jobId, data),
     });
     this.#flights = new Flights(this.#link, this.#stats, () => this.wake());
     this.#ready = this.#link.start();
@@ -140,8 +141,14 @@ export class ClusterEngine implements Engine {
     const i = this.#calls.indexOf(call);
     if (i >= 0) this.#calls.splice(i, 1);
     if (this.#state === "terminated" || this.#state === "broken") return;
-    // Jobs of a settled call that no node took yet are removed; running ones end unheard.
-    void this.#flights.remove(this.#flights.release(call));
+    // Jobs of a settled call that no node took yet are removed; the nodes running the others
+    // abort their signal (wire.ts: CANCEL_CHANNEL), and their outcomes are ignored.
+    const ids = this.#flights.release(call);
+    if (ids.length > 0) {
+      void this.#flights.remove(ids);
+      const backend = this.#link.backend;
+      backend?.redis.publish(backend.queue.toKey(CANCEL_CHANNEL), JSON.stringify(ids)).catch(() => undefined);
+    }
     this.wake();
   }
 
@@ -169,6 +176,7 @@ export class ClusterEngine implements Engine {
       a: this.#o.attempts,
       o: unit.timeout ?? null,
       x: this.#o.maxPayloadBytes,
+      ...(unit.call.flags !== 0 ? { s: unit.call.flags } : {}),
     };
   }
 

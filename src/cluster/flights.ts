@@ -12,7 +12,7 @@ import { taskError } from "../pool/errors.js";
 import type { StatsTable, WorkerIdentity } from "../pool/stats.js";
 import type { Call, Unit } from "../pool/task.js";
 import type { Backend, QueueLink } from "./link.js";
-import { decodeOutcome, OUTCOME_REF, reviveClass, type JobData } from "./wire.js";
+import { decodeEvent, decodeOutcome, OUTCOME_REF, reviveClass, type JobData } from "./wire.js";
 
 /** One unit of work on its way through Redis; `ids` holds every job id it was submitted under. */
 export interface Flight {
@@ -175,6 +175,20 @@ export class Flights {
       if (outcome.ok) unit.call.onResult(unit, outcome.value, worker, outcome.busy);
       else unit.call.onError(unit, taskError(reviveClass(outcome.value), worker), worker, outcome.busy);
     });
+  }
+
+  /** A running job's task emitted a value (wire.ts: EventProgress): to its call's onEvent. */
+  progress(jobId: string, data: unknown): void {
+    if (!jobId.startsWith(this.#prefix)) return;
+    const f = this.#byId.get(jobId);
+    if (f === undefined || f.unit.done) return;
+    let event;
+    try {
+      event = decodeEvent(data);
+    } catch (err) {
+      event = { value: err };
+    }
+    if (event !== undefined) f.unit.call.onEvent(f.unit, event.value);
   }
 
   /** A large outcome waits in a key of its own (wire.ts): take it, then settle as usual. */

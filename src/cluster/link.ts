@@ -27,6 +27,8 @@ export interface LinkHooks {
   recheck(): void;
   completed(jobId: string, returnvalue: unknown): void;
   failed(jobId: string, failedReason: string): void;
+  /** A job reported progress (an event a task emitted). */
+  progress(jobId: string, data: unknown): void;
 }
 
 const PING_MS = 1000;
@@ -124,6 +126,10 @@ export class QueueLink {
     events.on("failed", (args: { jobId: string; failedReason: string }, id: string) => {
       this.#seen(id);
       this.#hooks.failed(args.jobId, args.failedReason);
+    });
+    events.on("progress", (args: { jobId: string; data: unknown }, id: string) => {
+      this.#seen(id);
+      this.#hooks.progress(args.jobId, args.data);
     });
     // Every job's other events move the read position too (see #checkGap).
     for (const name of ["added", "waiting", "active", "stalled", "removed"] as const) events.on(name, (_args: unknown, id: string) => this.#seen(id));

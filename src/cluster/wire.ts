@@ -16,6 +16,10 @@
 //   a  attempts: runs allowed         codec's tagged value (codec.ts, "socket" transport), base64
 //      when nodes are lost       o  per-task timeout in ms, or null
 //   x  largest outcome (bytes) the pool accepts
+//   s  the pool's task flag bits (pool/protocol.ts), absent when none: TASK_SETTLE (map items
+//      settle one by one), TASK_EVENTS (the caller listens: currentTask().emit goes to the job's
+//      progress, { e: the codec's tagged value, base64 }, each a "progress" event on the stream,
+//      published before the job completes)
 // The job's return value (a base64 string) is always an *outcome*, success or the task's error:
 //   u8 version | u8 ok | f64 busy ms | f64 pid | value: worker name | value: result or error
 // so a task's error travels whole (class name, code, stack, cause) instead of as BullMQ's
@@ -40,6 +44,12 @@ export const WIRE_VERSION = 1;
 export const INLINE_OUTCOME_MAX = 16 * 1024;
 export const OUTCOME_REF = "@";
 export const OUTCOME_KEY = "mp-outcome";
+/**
+ * The pub/sub channel ("<prefix>:<queue>:mp-cancel") on which a pool names, as a JSON array, the
+ * jobs of a call it gave up (aborted, or failed): the nodes running them abort their processor's
+ * signal (BullMQ's Worker.cancelJob), so the task's currentTask().signal aborts.
+ */
+export const CANCEL_CHANNEL = "mp-cancel";
 /** How long an outcome waits for its pool (one that died leaves it to expire). */
 export const OUTCOME_TTL_MS = 3600_000;
 const MODES: readonly TaskMode[] = ["apply", "map", "starmap"];
@@ -56,6 +66,23 @@ export interface JobData {
   a: number;
   o: number | null;
   x: number;
+  s?: number;
+}
+
+/** An emitted value as a job's progress (BullMQ takes a number or an object). */
+export interface EventProgress {
+  e: string;
+}
+
+export function encodeEvent(value: unknown): EventProgress {
+  return { e: Buffer.from(encodeValue(value)).toString("base64") };
+}
+
+/** An event from a job's progress; undefined for progress that is not ours. */
+export function decodeEvent(data: unknown): { value: unknown } | undefined {
+  const e = (data as Partial<EventProgress> | null)?.e;
+  if (typeof e !== "string") return undefined;
+  return { value: decodeValue(Buffer.from(e, "base64")) };
 }
 
 /** A module URL as the pool sends it: relative to `rootHref` (ending in "/") when under it. */

@@ -9,12 +9,13 @@ import { fileURLToPath } from "node:url";
 import type { Job, Worker } from "bullmq";
 import { ArgumentError, ErrorCodes, ProcessError, WorkerLostError } from "../errors.js";
 import { untaskError } from "../pool/errors.js";
+import { TASK_EVENTS, TASK_SETTLE } from "../pool/protocol.js";
 import { Pool } from "../pool/pool.js";
 import type { AsyncResult } from "../pool/results.js";
 import { descriptorTarget, type TargetDescriptor } from "../target.js";
 import { checkInteger, checkLimit, checkOptions, describe } from "../validate.js";
 import { checkQueueName, loadDeps, parseConnection, type IORedis, type RedisTarget } from "./redis.js";
-import { decodeValue, encodeOutcome, fromBase64, INLINE_OUTCOME_MAX, nodeWorkerName, OUTCOME_KEY, OUTCOME_REF, OUTCOME_TTL_MS, readJob, rootHref, type Outcome } from "./wire.js";
+import { CANCEL_CHANNEL, decodeValue, encodeEvent, encodeOutcome, fromBase64, INLINE_OUTCOME_MAX, nodeWorkerName, OUTCOME_KEY, OUTCOME_REF, OUTCOME_TTL_MS, readJob, rootHref, type Outcome } from "./wire.js";
 
 export interface WorkerNodeOptions {
   /** The Redis server, as the pools give it. */
@@ -55,6 +56,8 @@ export class WorkerNode {
   #pool: Pool | undefined;
   #worker: Worker | undefined;
   #redis: IORedis | undefined;
+  /** Subscribed to the pool's cancels (wire.ts: CANCEL_CHANNEL). */
+  #cancels: IORedis | undefined;
   #closing: Promise<void> | undefined;
   #started = false;
   /** Ends start()'s wait for Redis (set while it waits). */
@@ -110,7 +113,8 @@ export class WorkerNode {
       this.#lastLogged = "";
     });
     this.#redis = redis;
-    const worker = new deps.bullmq.Worker(this.queue, (job: Job) => this.#run(job), {
+    // Three parameters: BullMQ then hands the processor a signal that cancelJob aborts.
+    const worker = new deps.bullmq.Worker(this.queue, (job: Job, _token: string | undefined, signal?: AbortSignal) => this.#run(job, signal), {
       connection: redis,
       concurrency: this.concurrency,
       name: nodeWorkerName(this.name, this.concurrency),
@@ -121,6 +125,20 @@ export class WorkerNode {
     });
     worker.on("error", (err: unknown) => this.#trouble(err));
     this.#worker = worker;
+    // Calls the pool gave up: their running jobs here see their signal abort (wire.ts).
+    const cancels = redis.duplicate();
+    cancels.on("error", () => undefined); // the main connection reports trouble
+    cancels.on("message", (_channel: string, message: string) => {
+      let ids: unknown;
+      try {
+        ids = JSON.parse(message);
+      } catch {
+        return;
+      }
+      if (Array.isArray(ids)) for (const id of ids) if (typeof id === "string") worker.cancelJob(id, "the pool cancelled the call");
+    });
+    void cancels.subscribe(worker.toKey(CANCEL_CHANNEL)).catch(() => undefined);
+    this.#cancels = cancels;
     // BullMQ's wait for Redis does not end when the worker is closed while Redis is unreachable:
     // close() ends this one.
     await new Promise<void>((resolve, reject) => {
@@ -155,8 +173,8 @@ export class WorkerNode {
   }
 
   /** The processor: one job, one outcome (success or the task's error), never a thrown error. */
-  async #run(job: Job): Promise<string> {
-    const outcome = await this.#outcomeOf(job);
+  async #run(job: Job, signal: AbortSignal | undefined): Promise<string> {
+    const outcome = await this.#outcomeOf(job, signal);
     const limit = typeof (job.data as { x?: unknown }).x === "number" ? (job.data as { x: number }).x : Infinity;
     let encoded = encodeOutcome(outcome);
     // base64 is 4 bytes for 3: the limit is on the decoded size.
@@ -174,7 +192,7 @@ export class WorkerNode {
     return `${OUTCOME_REF}${key}`;
   }
 
-  async #outcomeOf(job: Job): Promise<Outcome> {
+  async #outcomeOf(job: Job, signal: AbortSignal | undefined): Promise<Outcome> {
     let read;
     try {
       read = readJob(job.data, this.#root);
@@ -201,11 +219,18 @@ export class WorkerNode {
     const pool = this.#pool!;
     const fn = this.#fn(target) as (...args: unknown[]) => unknown;
     const timeout = data.o ?? undefined;
+    const flags = typeof data.s === "number" ? data.s : 0;
+    const settle = (flags & TASK_SETTLE) !== 0 && data.m !== "apply";
+    // Emitted values become the job's progress, in order, all published before its outcome.
+    let events: Promise<unknown> = Promise.resolve();
+    const onEvent = (flags & TASK_EVENTS) === 0 ? undefined : (v: unknown) => {
+      events = events.then(() => job.updateProgress(encodeEvent(v))).catch(() => undefined);
+    };
     let r: AsyncResult<unknown>;
     try {
-      if (data.m === "apply") r = pool.applyAsync(fn, args, { timeout });
-      else if (data.m === "map") r = pool.mapAsync(fn, args, { chunksize: Math.max(1, args.length), timeout });
-      else r = pool.starmapAsync(fn, args as unknown[][], { chunksize: Math.max(1, args.length), timeout });
+      if (data.m === "apply") r = pool.applyAsync(fn, args, { timeout, onEvent, signal });
+      else if (data.m === "map") r = pool.mapAsync(fn, args, { chunksize: Math.max(1, args.length), timeout, onEvent, settle, signal });
+      else r = pool.starmapAsync(fn, args as unknown[][], { chunksize: Math.max(1, args.length), timeout, onEvent, settle, signal });
     } catch (err) {
       return this.#outcome({ ok: false, busy: 0, value: err });
     }
@@ -213,10 +238,13 @@ export class WorkerNode {
     let value: unknown;
     try {
       value = await r.get();
+      // Settled items' reasons go on with their own stacks (the pool attaches this node's).
+      if (settle) for (const rec of value as { status: string; reason?: unknown }[]) if (rec.status === "rejected") rec.reason = untaskError(rec.reason);
     } catch (err) {
       ok = false;
       value = this.#explain(untaskError(err), target);
     }
+    await events;
     const ran = r.stats[0];
     const busy = r.stats.reduce((n, s) => n + s.busyMs, 0);
     return ran === undefined ? this.#outcome({ ok, busy, value }) : { ok, busy, value, worker: `${this.name}/${ran.name}`, pid: ran.pid };
@@ -243,6 +271,7 @@ export class WorkerNode {
       } finally {
         this.#pool?.close();
         await this.#pool?.join();
+        this.#cancels?.disconnect();
         this.#redis?.disconnect();
       }
     })();

@@ -6,17 +6,22 @@ import { AbortError } from "../abort.js";
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { describeTarget } from "../target.js";
 import { checkInteger, checkLimit, checkOptions, checkSignal, describe } from "../validate.js";
-import { ApplyCall, MapCall, type Callbacks } from "./calls.js";
+import { ApplyCall, MapCall, type Callbacks, type SettledResult } from "./calls.js";
 import { ArrayChunks, AsyncChunks, checkInput, defaultChunksize, isAsyncInput, IteratorChunks, type ChunkSource, type Input } from "./chunking.js";
 import { PoolIterator } from "./imap.js";
 import { checkProgress, makeProgress, type ProgressOption } from "./progress.js";
 import { AsyncResult } from "./results.js";
-import type { Call, Engine, TargetEntry } from "./task.js";
+import { NO_FEATURES, type Call, type CallFeatures, type Engine, type TargetEntry } from "./task.js";
 
 export interface CallOptions {
+  /** Aborting drops the call's queued work and aborts its running tasks' currentTask().signal. */
   signal?: AbortSignal;
   /** Milliseconds a task (a chunk, for maps) may run, counted from its start in the worker; past it, the task fails with TimeoutError and its worker is replaced. */
   timeout?: number;
+  /** Gets each value the call's tasks emit (currentTask().emit), in order, before the result. */
+  onEvent?: (value: unknown) => void;
+  /** On abort, kill (and replace) the workers running the call's tasks instead of letting them end. */
+  killOnAbort?: boolean;
 }
 
 export interface ApplyOptions<R> extends CallOptions, Callbacks<R> {}
@@ -26,6 +31,13 @@ export interface MapOptions extends CallOptions {
   chunksize?: number;
   /** true draws a bar on stderr (when it is a terminal); a function is called as (done, total). */
   progress?: ProgressOption;
+  /** Each item settles on its own ({ status: "fulfilled", value } | { status: "rejected", reason }): one failure stops nothing. */
+  settle?: boolean;
+}
+
+/** MapOptions with settle: true (the results are SettledResult records). */
+export interface SettleOptions extends MapOptions {
+  settle: true;
 }
 
 export interface MapAsyncOptions<R> extends MapOptions, Callbacks<R[]> {}
@@ -43,6 +55,30 @@ interface Checked {
   callbacks: Callbacks<unknown>;
   chunksize: number | undefined;
   progress: ProgressOption | undefined;
+  features: CallFeatures;
+}
+
+function checkBoolean(v: unknown, name: string): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v !== "boolean") throw new ArgumentError(`${name} must be a boolean, got ${describe(v)}`, ErrorCodes.INVALID_ARG_TYPE);
+  return v;
+}
+
+/** The options of issue 16; the shared NO_FEATURES when none is given (no object per call). */
+function checkFeatures(o: Record<string, unknown>, kind: "apply" | "map" | "imap"): CallFeatures {
+  const { onEvent, killOnAbort, settle } = o;
+  if (onEvent === undefined && killOnAbort === undefined && settle === undefined) return NO_FEATURES;
+  if (onEvent !== undefined && onEvent !== null && typeof onEvent !== "function") {
+    throw new ArgumentError(`onEvent must be a function, got ${describe(onEvent)}`, ErrorCodes.INVALID_ARG_TYPE);
+  }
+  if (kind === "apply" && settle !== undefined) {
+    throw new ArgumentError("settle applies to map, starmap, imap and imapUnordered; apply rejects with its task's error", ErrorCodes.INVALID_ARG_VALUE);
+  }
+  return {
+    onEvent: typeof onEvent === "function" ? (onEvent as (v: unknown) => void) : undefined,
+    killOnAbort: checkBoolean(killOnAbort, "killOnAbort"),
+    settle: checkBoolean(settle, "settle"),
+  };
 }
 
 function checkCallOptions(options: unknown, kind: "apply" | "map" | "imap"): Checked {
@@ -53,6 +89,7 @@ function checkCallOptions(options: unknown, kind: "apply" | "map" | "imap"): Che
     callbacks: {},
     chunksize: undefined,
     progress: undefined,
+    features: checkFeatures(o, kind),
   };
   if (kind !== "imap") {
     for (const name of ["callback", "errorCallback"] as const) {
@@ -97,32 +134,41 @@ export abstract class BasePool implements AsyncDisposable {
     this.#checkRunning();
     const encoded = this.#s.encodeArgs(list);
     const result = new AsyncResult<Awaited<R>>(this.#s);
-    if (o.signal?.aborted) {
-      result._reject(new AbortError(o.signal.reason));
+    const refused = o.signal?.aborted ? new AbortError(o.signal.reason) : this.#s.admit?.(1);
+    if (refused !== undefined) {
+      result._reject(refused);
       return result;
     }
-    this.#launch(fn as Fn<unknown[], unknown>, new ApplyCall<Awaited<R>>(this.#s, result, encoded, o.timeout, o.callbacks, o.signal));
+    this.#launch(fn as Fn<unknown[], unknown>, new ApplyCall<Awaited<R>>(this.#s, result, encoded, o.timeout, o.callbacks, o.signal, o.features));
     return result;
   }
 
   // ---- map / starmap ----
 
-  /** fn over every item, results in input order (Python's map). */
-  async map<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): Promise<Awaited<R>[]> {
-    return this.mapAsync(fn, iterable, options).get();
+  /** fn over every item, results in input order (Python's map); with `settle: true`, one record per item. */
+  map<T, R>(fn: (item: T) => R, iterable: Input<T>, options: SettleOptions): Promise<SettledResult<Awaited<R>>[]>;
+  map<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: MapOptions): Promise<Awaited<R>[]>;
+  async map<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): Promise<unknown[]> {
+    return this.#mapAsync("map", fn as Fn<unknown[], unknown>, iterable, options).get();
   }
 
-  mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {
-    return this.#mapAsync("map", fn as Fn<unknown[], unknown>, iterable, options) as AsyncResult<Awaited<R>[]>;
+  mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options: SettleOptions & MapAsyncOptions<SettledResult<Awaited<R>>>): AsyncResult<SettledResult<Awaited<R>>[]>;
+  mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]>;
+  mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<unknown[]> {
+    return this.#mapAsync("map", fn as Fn<unknown[], unknown>, iterable, options);
   }
 
   /** fn(...args) for every argument list, results in input order (Python's starmap). */
-  async starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapOptions = {}): Promise<Awaited<R>[]> {
-    return this.starmapAsync(fn, iterable, options).get();
+  starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: SettleOptions): Promise<SettledResult<Awaited<R>>[]>;
+  starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options?: MapOptions): Promise<Awaited<R>[]>;
+  async starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapOptions = {}): Promise<unknown[]> {
+    return this.#mapAsync("starmap", fn as Fn<unknown[], unknown>, iterable, options).get();
   }
 
-  starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {
-    return this.#mapAsync("starmap", fn as Fn<unknown[], unknown>, iterable, options) as AsyncResult<Awaited<R>[]>;
+  starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: SettleOptions & MapAsyncOptions<SettledResult<Awaited<R>>>): AsyncResult<SettledResult<Awaited<R>>[]>;
+  starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options?: MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]>;
+  starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<unknown[]> {
+    return this.#mapAsync("starmap", fn as Fn<unknown[], unknown>, iterable, options);
   }
 
   #mapAsync(mode: "map" | "starmap", fn: Fn<unknown[], unknown>, iterable: unknown, options: unknown): AsyncResult<unknown[]> {
@@ -133,11 +179,13 @@ export abstract class BasePool implements AsyncDisposable {
     // Like CPython, a synchronous input is read into a list at the call (its length sets the chunksize).
     if (!isAsyncInput(input) && !Array.isArray(input)) input = Array.from(input);
     const result = new AsyncResult<unknown[]>(this.#s);
-    if (o.signal?.aborted) {
-      result._reject(new AbortError(o.signal.reason));
+    const units = Array.isArray(input) ? Math.ceil(input.length / (o.chunksize ?? defaultChunksize(input.length, this.processes))) : 1;
+    const refused = o.signal?.aborted ? new AbortError(o.signal.reason) : this.#s.admit?.(units);
+    if (refused !== undefined) {
+      result._reject(refused);
       return result;
     }
-    const call = new MapCall<unknown>(this.#s, result, mode, o.timeout, o.callbacks, o.signal, makeProgress(o.progress, mode));
+    const call = new MapCall<unknown>(this.#s, result, mode, o.timeout, o.callbacks, o.signal, makeProgress(o.progress, mode), o.features, units);
     call.source = this.#source(input, o.chunksize, "map", () => {
       call.check();
       this.#s.wake();
@@ -149,12 +197,16 @@ export abstract class BasePool implements AsyncDisposable {
   // ---- imap ----
 
   /** Results as an async iterable, in input order; the input is read lazily. */
-  imap<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): PoolIterator<Awaited<R>> {
+  imap<T, R>(fn: (item: T) => R, iterable: Input<T>, options: SettleOptions): PoolIterator<SettledResult<Awaited<R>>>;
+  imap<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: MapOptions): PoolIterator<Awaited<R>>;
+  imap<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): PoolIterator<Awaited<R>> | PoolIterator<SettledResult<Awaited<R>>> {
     return this.#imap(fn as Fn<unknown[], unknown>, iterable, options, true) as PoolIterator<Awaited<R>>;
   }
 
   /** Results as an async iterable, in the order they finish. */
-  imapUnordered<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): PoolIterator<Awaited<R>> {
+  imapUnordered<T, R>(fn: (item: T) => R, iterable: Input<T>, options: SettleOptions): PoolIterator<SettledResult<Awaited<R>>>;
+  imapUnordered<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: MapOptions): PoolIterator<Awaited<R>>;
+  imapUnordered<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapOptions = {}): PoolIterator<Awaited<R>> | PoolIterator<SettledResult<Awaited<R>>> {
     return this.#imap(fn as Fn<unknown[], unknown>, iterable, options, false) as PoolIterator<Awaited<R>>;
   }
 
@@ -171,9 +223,11 @@ export abstract class BasePool implements AsyncDisposable {
       timeout: o.timeout,
       signal: o.signal,
       progress: makeProgress(o.progress, ordered ? "imap" : "imapUnordered"),
+      features: o.features,
     });
-    if (o.signal?.aborted) {
-      it.fail(new AbortError(o.signal.reason));
+    const refused = o.signal?.aborted ? new AbortError(o.signal.reason) : this.#s.admit?.(1);
+    if (refused !== undefined) {
+      it.fail(refused);
       return it;
     }
     it.setSource(this.#source(input, chunksize, "imap", () => {

@@ -3,10 +3,11 @@
 import { AbortError, onAbort } from "../abort.js";
 import type { ChunkSource } from "./chunking.js";
 import type { Progress } from "./progress.js";
-import { PLACED, type TaskMode } from "./protocol.js";
+import { taskError } from "./errors.js";
+import { PLACED, TASK_EVENTS, TASK_SETTLE, type TaskMode } from "./protocol.js";
 import type { AsyncResult } from "./results.js";
 import { StatsTable, type WorkerIdentity } from "./stats.js";
-import type { Call, Host, TargetEntry, Unit } from "./task.js";
+import type { Call, CallFeatures, Host, TargetEntry, Unit } from "./task.js";
 
 export interface Callbacks<T> {
   /** Called with the value when the call succeeds (before the AsyncResult is ready). */
@@ -16,7 +17,7 @@ export interface Callbacks<T> {
 }
 
 /** A callback that throws is the caller's bug: it surfaces as an uncaught exception, as a throwing event listener does. */
-function invoke<A>(fn: ((arg: A) => void) | undefined, arg: A): void {
+export function invoke<A>(fn: ((arg: A) => void) | undefined, arg: A): void {
   if (fn === undefined) return;
   try {
     fn(arg);
@@ -46,6 +47,34 @@ export function makeUnit(
   };
 }
 
+/**
+ * One item's outcome under { settle: true }, as Promise.allSettled gives it.
+ *
+ * @example
+ * ```ts
+ * const records: SettledResult<number>[] = await pool.map(parse, lines, { settle: true });
+ * const bad = records.filter((r) => r.status === "rejected");
+ * ```
+ */
+export type SettledResult<T> = { status: "fulfilled"; value: T } | { status: "rejected"; reason: unknown };
+
+/** A settled chunk's records as they came from the worker: the reasons revived with the worker's stack. */
+export function settledValues(values: unknown, worker: WorkerIdentity): SettledResult<unknown>[] {
+  const records = values as SettledResult<unknown>[];
+  for (const r of records) if (r.status === "rejected") r.reason = taskError(r.reason, worker);
+  return records;
+}
+
+/** Every item of a unit that failed as a whole (its worker died, it timed out, it could not be sent). */
+export function rejectedValues(count: number, reason: unknown): SettledResult<unknown>[] {
+  return Array.from({ length: count }, () => ({ status: "rejected", reason }) as const);
+}
+
+/** The flag bits of a call's units. */
+export function featureFlags(f: CallFeatures): number {
+  return (f.settle ? TASK_SETTLE : 0) | (f.onEvent !== undefined ? TASK_EVENTS : 0);
+}
+
 /** Parts joined by one Array.prototype.concat call (each is an argument). */
 const CONCAT_PARTS = 256;
 /** Arrays up to this length are made at their full size at once (V8 keeps them fast up to 32 Mi elements). */
@@ -55,6 +84,9 @@ abstract class ResultCall<T> implements Call {
   protected readonly stats = new StatsTable();
   target: TargetEntry | undefined;
   settled = false;
+  kill = false;
+  readonly flags: number;
+  readonly submittedAt = performance.now();
   readonly #detach: () => void;
 
   constructor(
@@ -63,8 +95,13 @@ abstract class ResultCall<T> implements Call {
     private readonly callbacks: Callbacks<T>,
     signal: AbortSignal | undefined,
     protected readonly progress: Progress | undefined,
+    protected readonly features: CallFeatures,
   ) {
-    this.#detach = onAbort(signal, (reason) => this.fail(new AbortError(reason)));
+    this.flags = featureFlags(features);
+    this.#detach = onAbort(signal, (reason) => {
+      this.kill = features.killOnAbort;
+      this.fail(new AbortError(reason));
+    });
     // A callback waits for the outcome as an await does (a JS listener keeps its program alive).
     this.#listens = callbacks.callback !== undefined || callbacks.errorCallback !== undefined;
     if (this.#listens) host.waiting?.(1);
@@ -74,6 +111,11 @@ abstract class ResultCall<T> implements Call {
 
   abstract take(): Unit | undefined;
   abstract get exhausted(): boolean;
+  abstract queued(): number;
+
+  onEvent(_unit: Unit, value: unknown): void {
+    if (!this.settled) invoke(this.features.onEvent, value);
+  }
   abstract onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void;
 
   onError(unit: Unit, error: unknown, worker: WorkerIdentity | undefined, busyMs: number): void {
@@ -115,8 +157,13 @@ export class ApplyCall<T> extends ResultCall<T> {
     private readonly timeout: number | undefined,
     callbacks: Callbacks<T>,
     signal: AbortSignal | undefined,
+    features: CallFeatures,
   ) {
-    super(host, result, callbacks, signal, undefined);
+    super(host, result, callbacks, signal, undefined, features);
+  }
+
+  queued(): number {
+    return this.#taken || this.settled ? 0 : 1;
   }
 
   take(): Unit | undefined {
@@ -147,6 +194,7 @@ export class MapCall<R> extends ResultCall<R[]> {
   #out: R[] | undefined;
   #outstanding = 0;
   #done = 0;
+  #taken = 0;
 
   /** Set once the input is known (an async input is read only after the function resolved). */
   source: ChunkSource<unknown> | undefined;
@@ -159,8 +207,16 @@ export class MapCall<R> extends ResultCall<R[]> {
     callbacks: Callbacks<R[]>,
     signal: AbortSignal | undefined,
     progress: Progress | undefined,
+    features: CallFeatures,
+    /** Units the input makes, when known at the call (maxQueue, stats). */
+    private readonly units: number,
   ) {
-    super(host, result, callbacks, signal, progress);
+    super(host, result, callbacks, signal, progress, features);
+  }
+
+  queued(): number {
+    if (this.settled || this.source === undefined || this.source.done) return 0;
+    return Math.max(1, this.units - this.#taken);
   }
 
   take(): Unit | undefined {
@@ -177,6 +233,7 @@ export class MapCall<R> extends ResultCall<R[]> {
       return undefined;
     }
     this.#outstanding++;
+    this.#taken++;
     return makeUnit(this.host, this, {
       index: chunk.index,
       count: chunk.end - chunk.start,
@@ -191,9 +248,24 @@ export class MapCall<R> extends ResultCall<R[]> {
     return this.settled || this.source!.done;
   }
 
+  override onError(unit: Unit, error: unknown, worker: WorkerIdentity | undefined, busyMs: number): void {
+    if (!this.features.settle) {
+      super.onError(unit, error, worker, busyMs);
+      return;
+    }
+    // Settling: the unit's items are rejected, and the map goes on.
+    if (this.settled) return;
+    if (worker !== undefined) this.stats.add(worker, unit.count, busyMs);
+    this.#place(unit, rejectedValues(unit.count, error));
+  }
+
   onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void {
     if (this.settled) return;
     this.stats.add(worker, unit.count, busyMs);
+    this.#place(unit, this.features.settle ? settledValues(value, worker) : value);
+  }
+
+  #place(unit: Unit, value: unknown): void {
     if (value !== PLACED) {
       const values = value as R[];
       const out = this.output();

@@ -35,6 +35,14 @@ export class Fifo<T> implements Iterable<T> {
     return item;
   }
 
+  /** Takes `item` out from wherever it is (O(n): for the rare answer out of order); returns it. */
+  remove(item: T): T {
+    const i = this.#items.indexOf(item, this.#head);
+    if (i === this.#head) this.shift();
+    else if (i > this.#head) this.#items.splice(i, 1);
+    return item;
+  }
+
   clear(): T[] {
     const rest = this.#items.slice(this.#head) as T[];
     this.#items = [];

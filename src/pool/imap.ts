@@ -3,11 +3,11 @@
 // memory stays bounded however long (or endless) the input is.
 import { AbortError, onAbort } from "../abort.js";
 import type { ChunkSource } from "./chunking.js";
-import { makeUnit } from "./calls.js";
+import { featureFlags, invoke, makeUnit, rejectedValues, settledValues } from "./calls.js";
 import { Fifo } from "./fifo.js";
 import type { Progress } from "./progress.js";
 import { StatsTable, type WorkerIdentity, type WorkerStats } from "./stats.js";
-import type { Call, Host, TargetEntry, Unit } from "./task.js";
+import type { Call, CallFeatures, Host, TargetEntry, Unit } from "./task.js";
 
 interface Failed {
   error: unknown;
@@ -21,6 +21,7 @@ export interface ImapSettings {
   timeout: number | undefined;
   signal: AbortSignal | undefined;
   progress: Progress | undefined;
+  features: CallFeatures;
 }
 
 /** The async iterator imap and imapUnordered return. Breaking out of `for await` stops the work. */
@@ -43,12 +44,32 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
   #failing = false;
   #finished = false;
   #waiter: { resolve: (r: IteratorResult<R>) => void; reject: (e: unknown) => void } | undefined;
+  /** @internal */
+  readonly flags: number;
+  /** @internal */
+  readonly submittedAt = performance.now();
+  /** @internal */
+  kill = false;
 
   /** @internal Created by the Pool. */
   constructor(host: Host, settings: ImapSettings) {
     this.#host = host;
     this.#s = settings;
-    this.#detach = onAbort(settings.signal, (reason) => this.fail(new AbortError(reason)));
+    this.flags = featureFlags(settings.features);
+    this.#detach = onAbort(settings.signal, (reason) => {
+      this.kill = settings.features.killOnAbort;
+      this.fail(new AbortError(reason));
+    });
+  }
+
+  /** @internal */
+  onEvent(_unit: Unit, value: unknown): void {
+    if (!this.#settled) invoke(this.#s.features.onEvent, value);
+  }
+
+  /** @internal */
+  queued(): number {
+    return this.#settled || this.#failing || this.#source === undefined || this.#source.done ? 0 : 1;
   }
 
   /** Per-worker statistics so far (complete once the iteration ended). */
@@ -100,12 +121,21 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     this.#outstanding--;
     this.#done += unit.count;
     this.#s.progress?.update(this.#done, this.#source!.total);
-    this.#accept(unit.index, value as R[]);
+    this.#accept(unit.index, (this.#s.features.settle ? settledValues(value, worker) : value) as R[]);
     this.check();
   }
 
   onError(unit: Unit, error: unknown, worker: WorkerIdentity | undefined, busyMs: number): void {
     if (this.#settled) return;
+    if (this.#s.features.settle) {
+      // Settling: the unit's items are rejected, and the iteration goes on.
+      if (worker !== undefined) this.#stats.add(worker, unit.count, busyMs);
+      this.#outstanding--;
+      this.#done += unit.count;
+      this.#accept(unit.index, rejectedValues(unit.count, error) as R[]);
+      this.check();
+      return;
+    }
     if (worker !== undefined) this.#stats.add(worker, unit.count, busyMs);
     this.#outstanding--;
     this.#failing = true;

@@ -3,25 +3,32 @@
 // Each worker has one shared segment (created by the parent, passed as the worker's argument):
 //
 //   0        control words (Int32): STARTED = how many tasks the worker has begun (or skipped);
-//            PARENT_WAITING = the parent waits for a byte on its wake pipe (wake.ts)
+//            PARENT_WAITING = the parent waits for a byte on its wake pipe (wake.ts);
+//            WATCHING = a running task holds its currentTask() (terminate lets it see its signal)
 //   256      the task ring     parent -> worker   (transport/ring.ts)
 //   256+R    the result ring   worker -> parent
 //
-// The worker runs its tasks one at a time, in the order they arrived. Before it begins a task it
-// bumps STARTED; right after a task ends it publishes the result frame. So when a worker dies, the
-// parent (which knows the order it sent tasks in) drains the result ring and then knows exactly
-// which task was running (the first without a result, if STARTED counted it) and which were never
-// begun (sent again to another worker).
+// The worker begins its tasks in the order they arrived, one at a time (up to
+// concurrentTasksPerWorker async tasks at once). Before it begins a task it bumps STARTED; right
+// after a task ends it publishes the result frame. So when a worker dies, the parent (which knows
+// the order it sent tasks in) drains the result ring and then knows exactly which tasks were
+// running (the first STARTED - answered of those it still holds) and which were never begun (sent
+// again to another worker). With concurrency 1 results come in the order sent; above it, in the
+// order tasks end.
 //
 //   parent                                   worker
 //     |  spawn(segment, config)                |
-//     |  ---- [init { initializer }] -------->  |  runs the initializer
+//     |  ---- [init { initializer, finalizer }] ->  |  runs the initializer
 //     |  <------------ ready | init-failed --  |
 //     |  ---- [target, task, task, ...] ----->  |  targets are sent once, then named by id
 //     |  <------------------- started -------  |  only for tasks with a timeout
+//     |  <-------------------- event --------  |  currentTask().emit(v), for tasks flagged EVENTS
 //     |  <------------ result | error | skipped |  one frame per task, as soon as it ends
-//     |  ---- [cancel id] ------------------->  |  a task not yet begun is skipped
-//     |  ---- [stop] ------------------------>  |  finish what is queued, then exit
+//     |  ---- [cancel id] ------------------->  |  a task not yet begun is skipped; a running
+//     |                                        |  one sees its currentTask().signal abort
+//     |  ---- [stop] ------------------------>  |  finish what is queued, run the finalizer, exit
+//     |  ---- [terminate] ------------------->  |  abort running tasks' signals, skip the queue,
+//     |                                        |  run the finalizer, exit (killed after a grace)
 //
 // Parent -> worker frames carry many messages (a batch); worker -> parent frames carry one.
 import { corruptData } from "../errors.js";
@@ -33,6 +40,7 @@ import type { Payload } from "./task.js";
 
 export const STARTED = 0;
 export const PARENT_WAITING = 1;
+export const WATCHING = 2;
 export const CONTROL_BYTES = 256;
 export const TASK_RING_CAPACITY = 1 << 18;
 export const RESULT_RING_CAPACITY = 1 << 18;
@@ -43,12 +51,25 @@ export const SEGMENT_BYTES = RESULT_RING_OFFSET + ringSize(RESULT_RING_CAPACITY)
 /** How a task's payload becomes calls: apply(fn, args), fn(item) per item, fn(...item) per item. */
 export type TaskMode = "apply" | "map" | "starmap";
 const MODES: readonly TaskMode[] = ["apply", "map", "starmap"];
+/** Task flag bits, beside the mode in the task's flags byte: each feature costs nothing when its bit is clear. */
+const MODE_MASK = 0x0f;
+/** The worker reports `started` so that the parent can time the task. */
+export const TASK_TIMED = 0x80;
+/** Map items come back as { status, value | reason } each; an item's error fails that item only. */
+export const TASK_SETTLE = 0x40;
+/** The caller listens (onEvent): currentTask().emit sends events; otherwise emit drops them. */
+export const TASK_EVENTS = 0x20;
 
 /** What a worker is told at spawn (through its Process args). */
 export interface WorkerConfig {
   /** Tasks to run before exiting (maxTasksPerChild), or 0 for no limit. */
   maxTasks: number;
   initargs: unknown[];
+  finalargs: unknown[];
+  /** Async tasks a worker runs at once (concurrentTasksPerWorker). */
+  concurrency: number;
+  /** Bytes of memory past which the worker retires after its current task (maxMemoryPerChild), or 0. */
+  maxMemory: number;
   /** The parent's wake pipe, or null to let the parent wait on the result ring. */
   wake: WakeTarget | null;
 }
@@ -58,6 +79,7 @@ export interface WorkerConfig {
 export interface InitMessage {
   kind: "init";
   initializer: TargetDescriptor | null;
+  finalizer: TargetDescriptor | null;
 }
 export interface TargetMessage {
   kind: "target";
@@ -69,8 +91,8 @@ export interface TaskMessage {
   id: number;
   target: number;
   mode: TaskMode;
-  /** The worker reports `started` so that the parent can time the task. */
-  timed: boolean;
+  /** TASK_TIMED, TASK_SETTLE, TASK_EVENTS. */
+  flags: number;
   /** The arguments (apply) or items (map, starmap), still encoded: decodeValue() when the task begins. */
   payload: Uint8Array;
 }
@@ -81,7 +103,10 @@ export interface CancelMessage {
 export interface StopMessage {
   kind: "stop";
 }
-export type ToWorker = InitMessage | TargetMessage | TaskMessage | CancelMessage | StopMessage;
+export interface TerminateMessage {
+  kind: "terminate";
+}
+export type ToWorker = InitMessage | TargetMessage | TaskMessage | CancelMessage | StopMessage | TerminateMessage;
 
 // ---- worker -> parent ----
 
@@ -117,19 +142,27 @@ export interface SkippedMessage {
   kind: "skipped";
   id: number;
 }
-export type FromWorker = ReadyMessage | InitFailedMessage | StartedMessage | ResultMessage | ErrorMessage | SkippedMessage;
+/** A value a running task emitted (currentTask().emit), for the caller's onEvent. */
+export interface EventMessage {
+  kind: "event";
+  id: number;
+  value: unknown;
+}
+export type FromWorker = ReadyMessage | InitFailedMessage | StartedMessage | ResultMessage | ErrorMessage | SkippedMessage | EventMessage;
 
 const K_INIT = 1;
 const K_TARGET = 2;
 const K_TASK = 3;
 const K_CANCEL = 4;
 const K_STOP = 5;
+const K_TERMINATE = 6;
 const K_READY = 16;
 const K_INIT_FAILED = 17;
 const K_STARTED = 18;
 const K_RESULT = 19;
 const K_ERROR = 20;
 const K_SKIPPED = 21;
+const K_EVENT = 22;
 
 /**
  * Builds one parent -> worker frame: a message count, then the messages. Task payloads may be
@@ -157,10 +190,11 @@ export class BatchWriter {
     this.#count++;
   }
 
-  init(initializer: TargetDescriptor | null): void {
+  init(initializer: TargetDescriptor | null, finalizer: TargetDescriptor | null): void {
     this.#begin();
     this.#w.u8(K_INIT);
     this.#w.value(initializer);
+    this.#w.value(finalizer);
   }
 
   target(id: number, target: TargetDescriptor): void {
@@ -171,14 +205,14 @@ export class BatchWriter {
   }
 
   /** Adds a task; if its payload cannot be sent, nothing is added and the error is thrown. */
-  task(id: number, target: number, mode: TaskMode, timed: boolean, payload: Payload): void {
+  task(id: number, target: number, mode: TaskMode, flags: number, payload: Payload): void {
     this.#begin();
     const mark = this.#w.length;
     try {
       this.#w.u8(K_TASK);
       this.#w.u32(id);
       this.#w.u32(target);
-      this.#w.u8(MODES.indexOf(mode) | (timed ? 0x80 : 0));
+      this.#w.u8(MODES.indexOf(mode) | flags);
       if ("encoded" in payload) this.#w.raw(payload.encoded);
       else if ("items" in payload) this.#w.range(payload.items, payload.start, payload.end);
       else this.#w.value(payload.value);
@@ -198,6 +232,11 @@ export class BatchWriter {
   stop(): void {
     this.#begin();
     this.#w.u8(K_STOP);
+  }
+
+  terminate(): void {
+    this.#begin();
+    this.#w.u8(K_TERMINATE);
   }
 
   /** The finished frame (a view, valid until the next call) and a fresh start; undefined if empty. */
@@ -233,7 +272,7 @@ export function decodeBatch(frame: Uint8Array): ToWorker[] {
     const kind = r.u8();
     switch (kind) {
       case K_INIT:
-        out.push({ kind: "init", initializer: r.value() as TargetDescriptor | null });
+        out.push({ kind: "init", initializer: r.value() as TargetDescriptor | null, finalizer: r.value() as TargetDescriptor | null });
         break;
       case K_TARGET:
         out.push({ kind: "target", id: r.u32(), target: r.value() as TargetDescriptor });
@@ -242,9 +281,9 @@ export function decodeBatch(frame: Uint8Array): ToWorker[] {
         const id = r.u32();
         const target = r.u32();
         const flags = r.u8();
-        const mode = MODES[flags & 0x7f];
-        if (mode === undefined) throw corruptData(`unknown task mode ${flags & 0x7f} in a pool frame`);
-        out.push({ kind: "task", id, target, mode, timed: (flags & 0x80) !== 0, payload: r.rawValue() });
+        const mode = MODES[flags & MODE_MASK];
+        if (mode === undefined) throw corruptData(`unknown task mode ${flags & MODE_MASK} in a pool frame`);
+        out.push({ kind: "task", id, target, mode, flags: flags & ~MODE_MASK, payload: r.rawValue() });
         break;
       }
       case K_CANCEL:
@@ -252,6 +291,9 @@ export function decodeBatch(frame: Uint8Array): ToWorker[] {
         break;
       case K_STOP:
         out.push({ kind: "stop" });
+        break;
+      case K_TERMINATE:
+        out.push({ kind: "terminate" });
         break;
       default:
         throw corruptData(`unknown message kind ${kind} in a pool frame`);
@@ -292,6 +334,11 @@ export function encodeReply(w: FrameWriter, m: FromWorker): Uint8Array {
     case "skipped":
       w.u8(K_SKIPPED);
       w.u32(m.id);
+      break;
+    case "event":
+      w.u8(K_EVENT);
+      w.u32(m.id);
+      w.value(m.value);
       break;
   }
   return w.view();
@@ -339,6 +386,15 @@ export function readReply(r: FrameReader, place?: Placer): FromWorker {
     }
     case K_SKIPPED:
       return { kind: "skipped", id: r.u32() };
+    case K_EVENT: {
+      const id = r.u32();
+      try {
+        return { kind: "event", id, value: r.value() };
+      } catch (err) {
+        // An event this process cannot rebuild is delivered as the error that says why.
+        return { kind: "event", id, value: err };
+      }
+    }
     default:
       throw corruptData(`unknown reply kind ${kind} in a pool frame`);
   }

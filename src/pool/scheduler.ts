@@ -6,15 +6,16 @@
 // MAX_DEPTH), so a worker never idles waiting for its next task while long tasks are not hoarded
 // by one worker. Units go to the accepting worker holding the fewest.
 //
-// Starting and replacing workers is worker-supply.ts.
-import type { StartMethod } from "../backends/backend.js";
-import { ErrorCodes, type ProcessError, StateError, TimeoutError, WorkerLostError } from "../errors.js";
+// Starting and replacing workers is worker-supply.ts; Pool.stats() is scheduler-stats.ts.
+import type { HeapLimits, StartMethod } from "../backends/backend.js";
+import { ErrorCodes, Full, type ProcessError, StateError, TimeoutError, WorkerLostError } from "../errors.js";
 import type { TargetDescriptor } from "../target.js";
 import { nativeError } from "../native/binding.js";
 import { taskError } from "./errors.js";
 import { Fifo } from "./fifo.js";
-import { encodePayload, type ErrorMessage, type ResultMessage, type SkippedMessage } from "./protocol.js";
-import { StatsTable, type WorkerStats } from "./stats.js";
+import { encodePayload, type ErrorMessage, type EventMessage, type ResultMessage, type SkippedMessage } from "./protocol.js";
+import { poolStats } from "./scheduler-stats.js";
+import { TaskLog, type PoolStats } from "./stats.js";
 import { TargetTable } from "./target-table.js";
 import type { Call, Engine, TargetEntry, Unit } from "./task.js";
 import { WakePipe } from "../transport/wake.js";
@@ -34,11 +35,39 @@ const FLUSH_BYTES = 32 * 1024;
 
 export interface SchedulerOptions {
   processes: number;
+  /** Workers kept when idle (elastic between this and `processes`). */
+  minProcesses: number;
+  /** Ms an idle worker above minProcesses lives. */
+  idleTimeout: number;
   maxTasks: number;
+  /** Bytes (maxMemoryPerChild), or 0. */
+  maxMemory: number;
+  concurrency: number;
+  /** Tasks allowed to wait for a worker (maxQueue), or Infinity. */
+  maxQueue: number;
   method: StartMethod;
   initializer: Promise<TargetDescriptor | null>;
   initargs: unknown[];
+  finalizer: Promise<TargetDescriptor | null>;
+  hasFinalizer: boolean;
+  finalargs: unknown[];
+  resourceLimits: ResourceLimits | undefined;
 }
+
+/**
+ * A worker's own heap limits, named as worker_threads names them (MiB); process workers get the
+ * matching V8 flags.
+ *
+ * @example
+ * ```ts
+ * const limits: ResourceLimits = { maxOldGenerationSizeMb: 512 };
+ * new Pool({ processes: 4, resourceLimits: limits });
+ * ```
+ */
+export type ResourceLimits = HeapLimits;
+
+/** How long terminate() lets a worker run its finalizer, or a task watching its signal stop, before it is killed. */
+const TERMINATE_GRACE_MS = 2000;
 
 type State = "running" | "closed" | "terminated" | "broken";
 
@@ -50,7 +79,10 @@ export class Scheduler implements Engine, HandleEvents {
   #calls: Call[] = [];
   readonly #retry = new Fifo<Unit>();
   readonly #targets = new TargetTable();
-  readonly #stats = new StatsTable();
+  /** The pool-wide counts and times (each worker has its own record too). */
+  readonly #record = new TaskLog();
+  readonly #elastic: boolean;
+  #idleTicker: NodeJS.Timeout | undefined;
   #state: State = "running";
   #error: ProcessError | undefined;
   #unitIds = 0;
@@ -77,8 +109,13 @@ export class Scheduler implements Engine, HandleEvents {
     // Process workers need the addon (their rings are shared memory) and Linux: without them the
     // pool starts broken, so every call rejects with why instead of a throw escaping (issue #22).
     const unavailable = options.method === "thread" ? undefined : nativeError('A Pool in the "process" context');
+    this.#elastic = options.minProcesses < options.processes;
     if (unavailable !== undefined) this.#break(unavailable);
-    else for (let i = 0; i < options.processes; i++) this.#supply.spawn();
+    else for (let i = 0; i < options.minProcesses; i++) this.#supply.spawn();
+    if (this.#elastic && unavailable === undefined) {
+      this.#idleTicker = setInterval(() => this.#retireIdle(), Math.max(10, Math.min(1000, options.idleTimeout / 4)));
+      this.#idleTicker.unref();
+    }
   }
 
   get state(): State {
@@ -121,6 +158,27 @@ export class Scheduler implements Engine, HandleEvents {
     this.#preparing += delta;
   }
 
+  /**
+   * maxQueue: a Full error if `units` more tasks would leave more than maxQueue waiting for a
+   * worker (beyond what free workers, and those the pool may still start, can begin now).
+   */
+  admit(units: number): ProcessError | undefined {
+    const limit = this.#o.maxQueue;
+    if (limit === Infinity) return undefined;
+    const c = this.#o.concurrency;
+    let waiting = this.#retry.length + this.#preparing;
+    for (const call of this.#calls) waiting += call.queued();
+    let free = (this.#o.processes - this.#workers.size) * c;
+    for (const h of this.#workers) {
+      if (h.state === "stopping" || h.state === "dead" || h.replaced) continue;
+      const running = h.running;
+      waiting += h.inflight.length - running;
+      free += c - running;
+    }
+    if (waiting + units <= limit + Math.max(0, free)) return undefined;
+    return new Full(`the pool's queue is full: ${waiting} tasks wait for a worker and maxQueue is ${limit}; wait for some to finish (or raise maxQueue)`);
+  }
+
   /** Takes an accepted call (a pool closed meanwhile still runs it; a terminated one does not). */
   submit(call: Call): void {
     if (this.#state === "terminated" || this.#state === "broken") {
@@ -146,14 +204,23 @@ export class Scheduler implements Engine, HandleEvents {
     const i = this.#calls.indexOf(call);
     if (i >= 0) this.#calls.splice(i, 1);
     if (this.#state === "terminated" || this.#state === "broken") return;
-    // Units of the call that a worker holds and has not begun are skipped there.
+    // Units of the call that a worker holds and has not begun are skipped there; a running one
+    // sees its signal abort (currentTask), or with killOnAbort its worker is killed and replaced.
     for (const h of this.#workers) {
       let any = false;
+      let i = 0;
+      const running = call.kill ? h.running : 0;
       for (const unit of h.inflight) {
         if (unit.call === call && !unit.done) {
+          if (i < running) {
+            h.kill();
+            any = false;
+            break;
+          }
           h.cancel(unit.id);
           any = true;
         }
+        i++;
       }
       if (any) h.flush();
     }
@@ -187,10 +254,12 @@ export class Scheduler implements Engine, HandleEvents {
     if (this.#state === "terminated" || this.#state === "broken") return;
     const accepting = [...this.#workers].filter((h) => h.accepting);
     const touched = new Set<WorkerHandle>();
+    const concurrency = this.#o.concurrency;
     for (;;) {
       const unit = this.#take();
       if (unit === undefined) break;
-      const depth = this.#depth(unit);
+      const measured = this.#depth(unit);
+      const depth = measured > concurrency ? measured : concurrency;
       // A worker is refilled once it is down to half its depth, then up to its depth: tasks go
       // out in batches, not one frame per answered task.
       let best: WorkerHandle | undefined;
@@ -201,6 +270,7 @@ export class Scheduler implements Engine, HandleEvents {
       }
       if (best === undefined) {
         this.#retry.unshift(unit);
+        if (this.#elastic) this.#grow();
         break;
       }
       try {
@@ -217,6 +287,45 @@ export class Scheduler implements Engine, HandleEvents {
     }
     for (const h of touched) h.flush();
     this.#maybeStop();
+  }
+
+  // ---- elastic pools (minProcesses, idleTimeout) ----
+
+  /** Work waits and every worker is full: start workers up to `processes`, one per waiting unit. */
+  #grow(): void {
+    if (this.#state !== "running" && this.#state !== "closed") return;
+    let starting = 0;
+    for (const h of this.#workers) if (h.state === "starting") starting++;
+    let waiting = this.#retry.length;
+    for (const call of this.#calls) waiting += call.queued();
+    while (this.#workers.size < this.#o.processes && starting < waiting) {
+      const before = this.#workers.size;
+      this.#supply.spawn();
+      if (this.#workers.size === before) return; // failed: the supply backs off
+      starting++;
+    }
+  }
+
+  /** Stops workers above minProcesses that stayed idle for idleTimeout (their finalizer runs). */
+  #retireIdle(): void {
+    if (this.#state !== "running") return;
+    const now = performance.now();
+    let live = 0;
+    for (const h of this.#workers) if (h.accepting) live++;
+    for (const h of this.#workers) {
+      if (!h.accepting) continue;
+      if (h.inflight.length > 0 || h.answered !== h.idleAnswered) {
+        h.idleSince = undefined;
+        h.idleAnswered = h.answered;
+        continue;
+      }
+      h.idleSince ??= now;
+      if (live > this.#o.minProcesses && now - h.idleSince >= this.#o.idleTimeout) {
+        h.replaced = true; // no successor
+        h.stop();
+        live--;
+      }
+    }
   }
 
   // ---- worker events ----
@@ -245,9 +354,14 @@ export class Scheduler implements Engine, HandleEvents {
   #timedOut(h: WorkerHandle, unit: Unit): void {
     if (unit.done) return;
     unit.done = true;
+    this.#record.failed++;
     // A running function cannot be stopped from outside: the worker goes, and a new one comes.
     h.kill();
     unit.call.onError(unit, new TimeoutError(`the task did not finish within ${unit.timeout} ms of its start; its worker (${h.name}) was stopped`), h, unit.timeout ?? 0);
+  }
+
+  event(_h: WorkerHandle, unit: Unit, m: EventMessage): void {
+    if (!unit.done) unit.call.onEvent(unit, m.value);
   }
 
   reply(h: WorkerHandle, unit: Unit, m: ResultMessage | ErrorMessage | SkippedMessage): void {
@@ -257,14 +371,14 @@ export class Scheduler implements Engine, HandleEvents {
     if (m.kind === "skipped") return;
     const t = unit.target;
     t.ema = t.ema === undefined ? m.busy : t.ema * 0.8 + m.busy * 0.2;
-    this.#stats.add(h, unit.count, m.busy);
-    if (m.kind === "result") unit.call.onResult(unit, m.value, h, m.busy);
+    const ok = m.kind === "result";
+    this.#record.ended(h.record, ok, unit.count, m.busy, h.readAt - m.busy - unit.call.submittedAt);
+    if (ok) unit.call.onResult(unit, m.value, h, m.busy);
     else unit.call.onError(unit, taskError(m.error, h), h, m.busy);
   }
 
   exited(h: WorkerHandle, exit: Exit): void {
     this.#workers.delete(h);
-    this.#stats.remove(h.name);
     // Never begun: first in line elsewhere, in their original order.
     for (let i = exit.unsent.length - 1; i >= 0; i--) {
       const unit = exit.unsent[i]!;
@@ -274,6 +388,7 @@ export class Scheduler implements Engine, HandleEvents {
       if (unit.timer !== undefined) clearTimeout(unit.timer);
       if (unit.done) continue;
       unit.done = true;
+      this.#record.failed++;
       const how = exit.code < 0 ? `was killed by signal ${-exit.code}` : `exited with code ${exit.code}`;
       unit.call.onError(unit, new WorkerLostError(`the worker running this task (${h.name}, pid ${h.pid}) ${how}`), undefined, 0);
     }
@@ -292,14 +407,15 @@ export class Scheduler implements Engine, HandleEvents {
     this.#failAll(error);
   }
 
-  #failAll(error: unknown): void {
+  #failAll(error: unknown, graceMs = 0): void {
     this.#supply.cancelRespawn();
+    clearInterval(this.#idleTicker);
     const units = this.#retry.clear();
     const calls = new Set<Call>([...this.#calls, ...units.map((u) => u.call)]);
     for (const h of this.#workers) for (const u of h.inflight) calls.add(u.call);
     this.#calls = [];
     for (const call of calls) call.fail(error);
-    for (const h of this.#workers) h.kill();
+    for (const h of this.#workers) h.end(graceMs, this.#o.hasFinalizer);
     this.#refresh();
     this.#settleJoin();
   }
@@ -341,6 +457,7 @@ export class Scheduler implements Engine, HandleEvents {
   close(): void {
     if (this.#state !== "running") return;
     this.#state = "closed";
+    clearInterval(this.#idleTicker);
     this.#maybeStop();
     this.#settleJoin();
   }
@@ -348,7 +465,7 @@ export class Scheduler implements Engine, HandleEvents {
   terminate(): Promise<void> {
     if (this.#state !== "terminated" && this.#state !== "broken") {
       this.#state = "terminated";
-      this.#failAll(new StateError("the pool was terminated before this task finished", { code: ErrorCodes.POOL_TERMINATED }));
+      this.#failAll(new StateError("the pool was terminated before this task finished", { code: ErrorCodes.POOL_TERMINATED }), TERMINATE_GRACE_MS);
     }
     return this.join();
   }
@@ -379,11 +496,9 @@ export class Scheduler implements Engine, HandleEvents {
 
   // ---- statistics ----
 
-  stats(): WorkerStats[] {
-    const live = this.#stats.snapshot();
-    for (const h of this.#workers) {
-      if (!live.some((s) => s.name === h.name)) live.push({ name: h.name, pid: h.pid, threadId: h.threadId, tasks: 0, items: 0, busyMs: 0 });
-    }
-    return live;
+  stats(): PoolStats {
+    let queued = this.#retry.length + this.#preparing;
+    for (const call of this.#calls) queued += call.queued();
+    return poolStats(this.#workers, this.#record, queued);
   }
 }

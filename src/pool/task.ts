@@ -56,10 +56,32 @@ export interface Host {
   waiting?(delta: number): void;
 }
 
+/** The per-call features of issue 16 a call was made with (all off by default). */
+export interface CallFeatures {
+  /** Receives what the call's tasks emit (currentTask().emit), in order, before the result. */
+  onEvent: ((value: unknown) => void) | undefined;
+  /** An abort kills (and replaces) the workers running the call's tasks. */
+  killOnAbort: boolean;
+  /** Map items settle one by one ({ status, value | reason }). */
+  settle: boolean;
+}
+
+export const NO_FEATURES: CallFeatures = { onEvent: undefined, killOnAbort: false, settle: false };
+
 export interface Call {
   /** Set by the Pool once the function is resolved, before the call is submitted. */
   target: TargetEntry | undefined;
   readonly settled: boolean;
+  /** Task flag bits every unit of the call carries (protocol.ts: TASK_SETTLE, TASK_EVENTS). */
+  readonly flags: number;
+  /** performance.now() when the call was made (a task's wait time counts from it). */
+  readonly submittedAt: number;
+  /** The call was aborted with killOnAbort: workers running its tasks are to be killed. */
+  readonly kill: boolean;
+  /** A running task of the call emitted a value. */
+  onEvent(unit: Unit, value: unknown): void;
+  /** Units not yet taken from the call (an estimate for inputs of unknown length). */
+  queued(): number;
   /** The next unit to run if one is available now (and the call wants more in flight). */
   take(): Unit | undefined;
   /** No unit will ever come from this call again. */
@@ -79,6 +101,8 @@ export interface Call {
 export interface Engine extends Host {
   /** Why new work is refused, or undefined if it is accepted. */
   refusal(): ProcessError | undefined;
+  /** maxQueue: why a call of `units` tasks is refused now (Full), or undefined. */
+  admit?(units: number): ProcessError | undefined;
   /** Encodes apply's arguments at the call, so that one that cannot be sent throws there. */
   encodeArgs(args: unknown[]): Uint8Array;
   /** The entry for `fn` if it is known already (the fast path), else undefined. */

@@ -16,13 +16,17 @@ import {
   PARENT_WAITING,
   readReply,
   STARTED,
+  TASK_TIMED,
+  WATCHING,
   type ErrorMessage,
+  type EventMessage,
   type FromWorker,
   type ResultMessage,
   type SkippedMessage,
   type WorkerConfig,
 } from "./protocol.js";
-import type { WorkerIdentity } from "./stats.js";
+import { WorkerRecord, type WorkerIdentity } from "./stats.js";
+import type { ResourceLimits } from "./scheduler.js";
 import type { Unit } from "./task.js";
 import { discardLeftovers, launchWorker, sortHeld, startErrorOf, unlinkQuietly } from "./worker-launch.js";
 
@@ -45,6 +49,8 @@ export interface HandleEvents {
   ready(h: WorkerHandle): void;
   started(h: WorkerHandle, unit: Unit, at: number): void;
   reply(h: WorkerHandle, unit: Unit, message: ResultMessage | ErrorMessage | SkippedMessage): void;
+  /** A running task emitted a value (currentTask().emit). */
+  event(h: WorkerHandle, unit: Unit, message: EventMessage): void;
   /** A batch of frames was handled: there may be room for more tasks. */
   drained(h: WorkerHandle): void;
   /** Whether a result from `h` is due within POLL_MS (worth polling for). */
@@ -56,7 +62,9 @@ export interface HandleOptions {
   method: StartMethod;
   name: string;
   config: WorkerConfig;
+  resourceLimits: ResourceLimits | undefined;
   initializer: Promise<TargetDescriptor | null>;
+  finalizer: Promise<TargetDescriptor | null>;
   events: HandleEvents;
 }
 
@@ -71,8 +79,14 @@ export class WorkerHandle implements WorkerIdentity {
   readonly inflight = new Fifo<Unit>();
   /** Tasks ever assigned (for maxTasksPerChild). */
   assigned = 0;
-  /** Its replacement was already started (it is retiring after maxTasksPerChild). */
+  /** Its replacement was already started (it is retiring after maxTasksPerChild), or none is wanted (idle above minProcesses). */
   replaced = false;
+  /** Its counts and time summaries (Pool.stats()). */
+  readonly record = new WorkerRecord();
+  /** When it was last seen with nothing to do (idleTimeout), or undefined while busy. */
+  idleSince: number | undefined;
+  /** Answers counted when idleSince was set: a change means it worked in between. */
+  idleAnswered = 0;
   readonly #events: HandleEvents;
   readonly #segment: Segment;
   #linked = true;
@@ -85,6 +99,9 @@ export class WorkerHandle implements WorkerIdentity {
   readonly #batch = new BatchWriter();
   readonly #queue: Uint8Array[] = [];
   #answered = 0;
+  /** Replies answer the oldest task in flight (concurrency 1), or any task in flight. */
+  readonly #ordered: boolean;
+  #killTimer: NodeJS.Timeout | undefined;
   #startError: unknown = undefined;
   #broken = false;
   /** The worker rings the parent's wake pipe: read on wake-ups (service), not by waiting on the ring. */
@@ -94,7 +111,8 @@ export class WorkerHandle implements WorkerIdentity {
   constructor(options: HandleOptions) {
     this.name = options.name;
     this.#events = options.events;
-    const launched = launchWorker(options.method, this.name, options.config);
+    this.#ordered = options.config.concurrency === 1;
+    const launched = launchWorker(options.method, this.name, options.config, options.resourceLimits);
     this.#segment = launched.segment;
     this.#control = launched.control;
     this.#writer = launched.writer;
@@ -102,9 +120,9 @@ export class WorkerHandle implements WorkerIdentity {
     this.#process = launched.process;
     this.pid = this.#process.pid ?? -1;
     this.threadId = this.#process.threadId ?? 0;
-    options.initializer.then(
-      (d) => {
-        this.#batch.init(d);
+    Promise.all([options.initializer, options.finalizer]).then(
+      ([initializer, finalizer]) => {
+        this.#batch.init(initializer, finalizer);
         this.flush();
       },
       () => this.kill(),
@@ -131,13 +149,41 @@ export class WorkerHandle implements WorkerIdentity {
       this.#batch.target(t.id, t.descriptor);
       this.#known.add(t.id);
     }
-    this.#batch.task(unit.id, t.id, unit.mode, unit.timeout !== undefined, unit.payload);
+    this.#batch.task(unit.id, t.id, unit.mode, (unit.timeout !== undefined ? TASK_TIMED : 0) | unit.call.flags, unit.payload);
     this.inflight.push(unit);
     this.assigned++;
   }
 
   cancel(id: number): void {
     if (this.state !== "dead") this.#batch.cancel(id);
+  }
+
+  /** Answers read from it so far. */
+  get answered(): number {
+    return this.#answered;
+  }
+
+  /** Tasks it has begun and not answered (the first `running` of `inflight`). */
+  get running(): number {
+    return this.state === "dead" ? 0 : Math.max(0, Math.min(this.inflight.length, Atomics.load(this.#control, STARTED) - this.#answered));
+  }
+
+  /**
+   * Ends it for terminate(). When it may still do something useful (run a finalizer, or a running
+   * task holds its currentTask() and can see its signal abort) it is told to terminate and killed
+   * after `graceMs`; otherwise it is killed at once.
+   */
+  end(graceMs: number, finalizes: boolean): void {
+    if (this.state === "dead") return;
+    if (graceMs <= 0 || (!finalizes && Atomics.load(this.#control, WATCHING) === 0)) {
+      this.kill();
+      return;
+    }
+    this.state = "stopping";
+    this.#batch.terminate();
+    this.flush();
+    this.#killTimer ??= setTimeout(() => this.kill(), graceMs);
+    this.#killTimer.unref();
   }
 
   /** Asks the worker to finish what it holds and exit. */
@@ -259,7 +305,11 @@ export class WorkerHandle implements WorkerIdentity {
     while (!this.#reader.available() && this.state !== "dead" && performance.now() < end) await Promise.resolve();
   }
 
+  /** performance.now() when the replies being handled were read (one clock read per batch, for waitTime). */
+  readAt = 0;
+
   #drain(): void {
+    this.readAt = performance.now();
     while (!this.#broken) {
       let m: FromWorker | undefined;
       try {
@@ -296,6 +346,7 @@ export class WorkerHandle implements WorkerIdentity {
 
   #onFrame(frame: Uint8Array): void {
     if (this.#broken) return;
+    this.readAt = performance.now();
     let m: FromWorker;
     try {
       m = this.#checkOrder(decodeReply(frame));
@@ -313,9 +364,17 @@ export class WorkerHandle implements WorkerIdentity {
   #checkOrder(m: FromWorker): FromWorker {
     if (m.kind === "result" || m.kind === "error" || m.kind === "skipped") {
       const next = this.inflight.peek();
-      if (next === undefined || next.id !== m.id) throw corruptData(`${this.name} answered task ${m.id}, expected ${next?.id}`);
+      if (next === undefined || (next.id !== m.id && (this.#ordered || this.#find(m.id) === undefined))) {
+        throw corruptData(`${this.name} answered task ${m.id}, expected ${next?.id}`);
+      }
     }
     return m;
+  }
+
+  /** The unit in flight with this id (answers and events may come for any running task). */
+  #find(id: number): Unit | undefined {
+    for (const unit of this.inflight) if (unit.id === id) return unit;
+    return undefined;
   }
 
   #handleReply(m: FromWorker): void {
@@ -334,8 +393,14 @@ export class WorkerHandle implements WorkerIdentity {
         if (unit?.id === m.id) this.#events.started(this, unit, m.at);
         return;
       }
+      case "event": {
+        const unit = this.#find(m.id);
+        if (unit !== undefined) this.#events.event(this, unit, m);
+        return;
+      }
       default: {
-        const unit = this.inflight.shift()!;
+        const head = this.inflight.peek()!;
+        const unit = head.id === m.id ? this.inflight.shift()! : this.inflight.remove(this.#find(m.id)!);
         this.#answered++;
         this.#events.reply(this, unit, m);
       }
@@ -344,6 +409,7 @@ export class WorkerHandle implements WorkerIdentity {
 
   #onExit(code: number): void {
     const wasReady = this.state !== "starting";
+    clearTimeout(this.#killTimer);
     this.#stopReading.abort();
     this.#drain();
     this.state = "dead";

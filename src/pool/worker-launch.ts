@@ -2,7 +2,7 @@
 // (pinned to a start method) running worker.ts, and after an exit, which held tasks died with the
 // worker and which it never began, and what its task ring still held. Apart from worker-handle.ts
 // (which talks to a running worker) because none of it runs per task.
-import type { StartMethod } from "../backends/backend.js";
+import type { LaunchOptions, StartMethod } from "../backends/backend.js";
 import { Process } from "../process.js";
 import { createSegment, unlinkSegment, type Segment } from "../shared/segment.js";
 import { SharedMemory } from "../shared/shared-memory.js";
@@ -21,12 +21,20 @@ import type { Unit } from "./task.js";
 
 const worker = fromModule<typeof import("./worker.js")>(new URL("./worker.js", import.meta.url));
 
+/** A Process that starts with launch options (a pool worker's own heap limits). */
+class LaunchedProcess<A extends unknown[] = unknown[]> extends Process<A> {
+  launch: LaunchOptions | undefined;
+  protected override launchOptions(): LaunchOptions | undefined {
+    return this.launch;
+  }
+}
+
 // Process pinned to a start method, as a context's Process is.
-const processClasses = new Map<StartMethod, typeof Process>();
-function processClass(method: StartMethod): typeof Process {
+const processClasses = new Map<StartMethod, typeof LaunchedProcess>();
+function processClass(method: StartMethod): typeof LaunchedProcess {
   let cls = processClasses.get(method);
   if (cls === undefined) {
-    cls = class WorkerProcess<A extends unknown[] = unknown[]> extends Process<A> {
+    cls = class WorkerProcess<A extends unknown[] = unknown[]> extends LaunchedProcess<A> {
       protected static override startMethod: StartMethod | undefined = method;
     };
     processClasses.set(method, cls);
@@ -44,7 +52,7 @@ export interface Launched {
 }
 
 /** Makes the segment and starts the worker on it; if that fails, the segment is unlinked. */
-export function launchWorker(method: StartMethod, name: string, config: WorkerConfig): Launched {
+export function launchWorker(method: StartMethod, name: string, config: WorkerConfig, resourceLimits: LaunchOptions["resourceLimits"]): Launched {
   const segment = createSegment(SEGMENT_BYTES, { prefix: "/mp_" });
   const buffer = segment.buffer;
   try {
@@ -55,7 +63,8 @@ export function launchWorker(method: StartMethod, name: string, config: WorkerCo
     const reader = new RingReader(buffer, RESULT_RING_OFFSET);
     const shm = SharedMemory.fromHandle({ name: segment.name, size: segment.size, buffer });
     const Cls = processClass(method);
-    const proc: Process<[SharedMemory, WorkerConfig]> = new Cls({ target: worker.runWorker, args: [shm, config], name, daemon: true });
+    const proc = new Cls<[SharedMemory, WorkerConfig]>({ target: worker.runWorker, args: [shm, config], name, daemon: true });
+    proc.launch = resourceLimits === undefined ? undefined : { resourceLimits };
     proc.start();
     return { segment, control, writer, reader, process: proc };
   } catch (err) {

@@ -48,8 +48,17 @@ export class WorkerSupply {
       const h = new WorkerHandle({
         method: this.#o.method,
         name: `PoolWorker-${workerCounter}`,
-        config: { maxTasks: this.#o.maxTasks, initargs: this.#o.initargs, wake: this.#wake },
+        config: {
+          maxTasks: this.#o.maxTasks,
+          initargs: this.#o.initargs,
+          finalargs: this.#o.finalargs,
+          concurrency: this.#o.concurrency,
+          maxMemory: this.#o.maxMemory,
+          wake: this.#wake,
+        },
+        resourceLimits: this.#o.resourceLimits,
         initializer: this.#o.initializer,
+        finalizer: this.#o.finalizer,
         events: this.#events,
       });
       this.workers.add(h);

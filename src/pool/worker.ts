@@ -1,8 +1,10 @@
 // The child side of a Pool: the loop each worker runs (as the target of a Process). It reads
-// batches of tasks from its task ring, runs them one at a time in arrival order, and publishes each
-// result as soon as the task ends (protocol.ts has the diagram). Only this file runs in workers;
-// the parent side is pool.ts and worker-handle.ts.
-import { ErrorCodes, plainError, ProcessError } from "../errors.js";
+// batches of tasks from its task ring, begins them one at a time in arrival order, and publishes
+// each result as soon as the task ends (protocol.ts has the diagram). Only this file runs in
+// workers; the parent side is pool.ts and worker-handle.ts. What a task sees of itself
+// (currentTask) is task-contexts.ts.
+import { AbortError } from "../abort.js";
+import { ErrorCodes, plainError, ProcessError, StateError } from "../errors.js";
 import { setBootstrapping } from "../runtime.js";
 import type { SharedMemory } from "../shared/shared-memory.js";
 import type { TargetDescriptor } from "../target.js";
@@ -20,12 +22,16 @@ import {
   RESULT_RING_OFFSET,
   STARTED,
   TASK_RING_OFFSET,
+  TASK_SETTLE,
+  TASK_TIMED,
   type FromWorker,
   type TaskMessage,
   type ToWorker,
   type WorkerConfig,
 } from "./protocol.js";
 import { openWake, ringWake } from "../transport/wake.js";
+import { TaskContexts } from "./task-contexts.js";
+import { memoryInUse } from "./worker-memory.js";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
@@ -87,6 +93,26 @@ async function finishMany(fn: AnyFunction, items: unknown[], spread: boolean, ou
   return out;
 }
 
+/** One item's outcome under { settle: true } (Promise.allSettled's shape). */
+type Settled = { status: "fulfilled"; value: unknown } | { status: "rejected"; reason: unknown };
+
+/** runMany for { settle: true }: an item that throws or rejects fails alone. */
+async function runSettled(fn: AnyFunction, items: unknown[], spread: boolean): Promise<Settled[]> {
+  const out = new Array<Settled>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    try {
+      if (spread && !Array.isArray(item)) throw notArray(item);
+      let v = spread ? fn(...(item as unknown[])) : fn(item);
+      if (isThenable(v)) v = await v;
+      out[i] = { status: "fulfilled", value: v };
+    } catch (reason) {
+      out[i] = { status: "rejected", reason };
+    }
+  }
+  return out;
+}
+
 function runTask(fn: AnyFunction, task: TaskMessage, reader: FrameReader): unknown {
   // Decoded only now: a task skipped never revives its arguments, and one that cannot be decoded
   // (a segment already unlinked, say) fails alone.
@@ -95,11 +121,16 @@ function runTask(fn: AnyFunction, task: TaskMessage, reader: FrameReader): unkno
     case "apply":
       return fn(...payload);
     case "map":
-      return runMany(fn, payload, false);
+      return (task.flags & TASK_SETTLE) !== 0 ? runSettled(fn, payload, false) : runMany(fn, payload, false);
     case "starmap":
-      return runMany(fn, payload, true);
+      return (task.flags & TASK_SETTLE) !== 0 ? runSettled(fn, payload, true) : runMany(fn, payload, true);
   }
 }
+
+/** How often a watcher looks at the task ring while tasks run (a cancel reaches a task this late at most). */
+const WATCH_POLL_MS = 2;
+/** Milliseconds between two looks at the worker's memory (a look reads /proc: microseconds). */
+const MEMORY_CHECK_MS = 10;
 
 class Worker {
   readonly #control: Int32Array;
@@ -113,15 +144,34 @@ class Worker {
   readonly #targets = new Map<number, AnyFunction>();
   readonly #idle = new Spinner(LINGER_MS);
   readonly #hasTask = (): boolean => this.#tasks.available();
+  readonly #contexts: TaskContexts;
+  readonly #concurrency: number;
+  readonly #maxMemory: number;
   #init: TargetDescriptor | null | undefined = undefined;
+  #finalizer: TargetDescriptor | null = null;
   #stopping = false;
+  /** The parent said terminate (or is gone): abort what runs, begin nothing more. */
+  #terminating = false;
+  /** No task is begun any more (maxTasksPerChild reached, memory over its limit): exit once the running ones end. */
+  #retiring = false;
   #started = 0;
   #wakeFd = -1;
+  /** Tasks running asynchronously outside the loop (concurrency above 1). */
+  #running = 0;
+  /** Async tasks in progress, outside the loop or awaited by it. */
+  #busy = 0;
+  /** Resolves the loop's wait while tasks run outside it. */
+  #woken: (() => void) | undefined;
+  #watcher: { stopped: boolean } | undefined;
+  #memoryCheckAt = 0;
 
-  constructor(buffer: SharedArrayBuffer) {
+  constructor(buffer: SharedArrayBuffer, config: WorkerConfig) {
     this.#control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
     this.#tasks = new RingReader(buffer, TASK_RING_OFFSET);
     this.#results = new RingWriter(buffer, RESULT_RING_OFFSET);
+    this.#concurrency = config.concurrency;
+    this.#maxMemory = config.maxMemory;
+    this.#contexts = new TaskContexts(this.#control, config.concurrency > 1, (id, value) => this.#emit(id, value), () => this.#watch());
   }
 
   // A reply larger than the room left goes in fragments: before waiting for room, the parent must
@@ -139,11 +189,16 @@ class Worker {
     this.#ringParent();
   }
 
+  #emit(id: number, value: unknown): void {
+    this.#reply({ kind: "event", id, value });
+  }
+
   #accept(messages: ToWorker[]): void {
     for (const m of messages) {
       switch (m.kind) {
         case "init":
           this.#init = m.initializer;
+          this.#finalizer = m.finalizer;
           break;
         case "target": {
           const p = revive(m.target);
@@ -153,13 +208,20 @@ class Worker {
         }
         case "task":
           // Field by field: an object spread with one more key costs ~0.5 us here.
-          this.#queue.push({ kind: m.kind, id: m.id, target: m.target, mode: m.mode, timed: m.timed, payload: m.payload, cancelled: false });
+          this.#queue.push({ kind: m.kind, id: m.id, target: m.target, mode: m.mode, flags: m.flags, payload: m.payload, cancelled: false });
           break;
         case "cancel":
+          // Not begun: skipped when its turn comes. Running: its signal aborts (currentTask).
           for (const t of this.#queue) if (t.id === m.id) t.cancelled = true;
+          this.#contexts.abort(m.id, () => new AbortError("the call was cancelled"));
           break;
         case "stop":
           this.#stopping = true;
+          break;
+        case "terminate":
+          this.#stopping = true;
+          this.#terminating = true;
+          this.#contexts.abortAll(() => new StateError("the pool was terminated", { code: ErrorCodes.POOL_TERMINATED }));
           break;
       }
     }
@@ -193,6 +255,48 @@ class Worker {
     }
   }
 
+  /**
+   * Reads frames while a task runs (the loop itself awaits it, or waits for one of several to
+   * end), so that a cancel or terminate reaches a running task's signal and more tasks arrive for
+   * a concurrency above 1. Started only for tasks that hold their context or run concurrently:
+   * other tasks never pay for it. Stops once no task runs.
+   */
+  #watch(): void {
+    if (this.#watcher !== undefined || this.#busy === 0) return;
+    const watch = { stopped: false };
+    this.#watcher = watch;
+    void (async () => {
+      while (!watch.stopped) {
+        // A timer, not a native wait: a native async wait still pending when a thread worker is
+        // terminated settles into a terminating isolate and aborts the whole process
+        // (waiter.cc's OnAsync resolves with Check()). Seen with pool-cancel.test.ts.
+        await new Promise((resolve) => setTimeout(resolve, WATCH_POLL_MS));
+        if (watch.stopped) return;
+        let closed = false;
+        try {
+          closed = !this.#tasks.available() && this.#tasks.isClosed();
+        } catch {
+          closed = true;
+        }
+        if (closed) {
+          // EOF: the parent is gone; what runs sees its signal abort.
+          this.#accept([{ kind: "terminate" }]);
+          this.#woken?.();
+          return;
+        }
+        if (!this.#tasks.available()) continue;
+        this.#drain();
+        this.#woken?.();
+      }
+    })();
+  }
+
+  #unwatch(): void {
+    if (this.#busy > 0 || this.#watcher === undefined) return;
+    this.#watcher.stopped = true;
+    this.#watcher = undefined;
+  }
+
   /** Runs the initializer; false (after telling the parent) if it failed. */
   async #start(config: WorkerConfig): Promise<boolean> {
     const initargs = config.initargs;
@@ -223,30 +327,111 @@ class Worker {
   async run(config: WorkerConfig): Promise<void> {
     if (!(await this.#start(config))) return;
     let done = 0;
+    const contexts = this.#contexts;
     for (;;) {
       this.#drain();
-      const task = this.#queue.shift();
+      if (this.#terminating) break;
+      const task = this.#running < this.#concurrency && !this.#retiring ? this.#queue.shift() : undefined;
       if (task === undefined) {
-        if (this.#stopping || !(await this.#next())) return;
+        if (this.#running > 0) {
+          await new Promise<void>((resolve) => (this.#woken = resolve));
+          this.#woken = undefined;
+          continue;
+        }
+        if (this.#retiring || this.#stopping || !(await this.#next())) break;
         continue;
       }
       Atomics.store(this.#control, STARTED, ++this.#started);
+      if (config.maxTasks > 0 && ++done >= config.maxTasks) this.#retiring = true;
       if (task.cancelled) {
         this.#reply({ kind: "skipped", id: task.id });
         continue;
       }
-      if (task.timed) this.#reply({ kind: "started", id: task.id, at: performance.timeOrigin + performance.now() });
+      if ((task.flags & TASK_TIMED) !== 0) this.#reply({ kind: "started", id: task.id, at: performance.timeOrigin + performance.now() });
       const begin = performance.now();
+      let value: unknown;
       try {
         const fn = this.#targets.get(task.target) ?? (await this.#pending.get(task.target));
         if (fn === undefined) throw new ProcessError(`unknown target #${task.target}`, { code: ErrorCodes.TARGET_NOT_FOUND });
-        let value = runTask(fn, task, this.#in);
-        if (isThenable(value)) value = await value;
-        this.#result(task.id, performance.now() - begin, value);
+        if (contexts.concurrent) {
+          value = contexts.run(task.id, task.flags, () => runTask(fn, task, this.#in));
+        } else {
+          // No closure per task: the task is current from here until contexts.end().
+          contexts.enter(task.id, task.flags);
+          value = runTask(fn, task, this.#in);
+        }
       } catch (err) {
+        contexts.end(task.id);
         this.#sendError({ kind: "error", id: task.id, busy: performance.now() - begin, error: err });
+        this.#checkMemory();
+        continue;
       }
-      if (config.maxTasks > 0 && ++done >= config.maxTasks) return;
+      if (!isThenable(value)) {
+        contexts.end(task.id);
+        this.#result(task.id, performance.now() - begin, value);
+        this.#checkMemory();
+        continue;
+      }
+      this.#busy++;
+      if (this.#concurrency === 1) {
+        // One task at a time: await it here (a task that holds its context gets a watcher).
+        if (contexts.holds(task.id)) this.#watch();
+        try {
+          value = await value;
+          this.#result(task.id, performance.now() - begin, value);
+        } catch (err) {
+          this.#sendError({ kind: "error", id: task.id, busy: performance.now() - begin, error: err });
+        }
+        this.#busy--;
+        contexts.end(task.id);
+        this.#unwatch();
+        this.#checkMemory();
+        continue;
+      }
+      // Runs outside the loop, which meanwhile begins more tasks (up to the concurrency).
+      this.#running++;
+      this.#watch();
+      Promise.resolve(value)
+        .then(
+          (v) => this.#result(task.id, performance.now() - begin, v),
+          (err: unknown) => this.#sendError({ kind: "error", id: task.id, busy: performance.now() - begin, error: err }),
+        )
+        .finally(() => {
+          contexts.end(task.id);
+          this.#running--;
+          this.#busy--;
+          this.#unwatch();
+          this.#checkMemory();
+          this.#woken?.();
+        })
+        .catch(() => undefined); // a reply that cannot be published: the parent sees the worker's end
+    }
+    // Tasks still running had their signal aborted (terminate); the parent kills after a grace.
+    while (this.#running > 0) {
+      await new Promise<void>((resolve) => (this.#woken = resolve));
+      this.#woken = undefined;
+    }
+    await this.#finalize(config);
+  }
+
+  /** maxMemoryPerChild: past the limit, begin no more tasks (the parent sends the rest elsewhere). */
+  #checkMemory(): void {
+    if (this.#maxMemory === 0) return;
+    const now = performance.now();
+    if (now < this.#memoryCheckAt) return;
+    this.#memoryCheckAt = now + MEMORY_CHECK_MS;
+    if (memoryInUse() > this.#maxMemory) this.#retiring = true;
+  }
+
+  /** The finalizer runs as the worker retires; an error in it is reported here and ends nothing else. */
+  async #finalize(config: WorkerConfig): Promise<void> {
+    if (this.#finalizer === null) return;
+    try {
+      const fn = await revive(this.#finalizer);
+      const r = fn(...config.finalargs);
+      if (isThenable(r)) await r;
+    } catch (err) {
+      process.emitWarning(`the pool's finalizer failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { code: "MULTIPROC_FINALIZER" });
     }
   }
 
@@ -263,13 +448,14 @@ class Worker {
   }
 
   close(): void {
+    this.#contexts.close();
     this.#results.close();
   }
 }
 
 /** The target of every pool worker process or thread. */
 export async function runWorker(shm: SharedMemory, config: WorkerConfig): Promise<void> {
-  const worker = new Worker(shm.buffer);
+  const worker = new Worker(shm.buffer, config);
   try {
     await worker.run(config);
   } finally {
