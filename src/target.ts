@@ -10,7 +10,8 @@
 // scriptId -> URL). We never import() the caller's module here: a module that is still evaluating
 // (top-level await in the main script) would deadlock that import (NOTES, "Locating a user's
 // function"). The child, where the main module is not evaluating, does the importing.
-import { Session } from "node:inspector";
+import type { Session } from "node:inspector";
+import { createRequire } from "node:module";
 import { ArgumentError, ErrorCodes } from "./errors.js";
 import { describe } from "./validate.js";
 
@@ -207,7 +208,9 @@ function refreshScripts(): void {
 
 function inspectorUrl(fn: AnyFunction): string | undefined {
   if (session === undefined) {
-    session = new Session();
+    // Loaded here, not at import: node:inspector costs a few ms, and only the parent needs it.
+    const inspector = createRequire(import.meta.url)("node:inspector") as typeof import("node:inspector");
+    session = new inspector.Session();
     session.connect();
   }
   const g = globalThis as Record<string, unknown>;

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { dumps } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+import { whenRunning, type Backend, type ChildHandle, type ChildInit } from "./backend.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
 
 /** The one message a process child receives: its target and init, and the parent's env and cwd. */
@@ -102,6 +102,7 @@ export const processBackend: Backend = {
     const launched = spares.take() ?? launch();
     const { child, exited } = launched;
     launched.setRef(true);
+    spares.started(whenRunning(child, exited));
     const env = envChanges(launched.env, OWN_KEYS);
     const cwd = process.cwd();
     void target.then(

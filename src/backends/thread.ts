@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { toThread, unsendable } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+import { whenRunning, type Backend, type ChildHandle, type ChildInit } from "./backend.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
 
 const entry = new URL("./entry/thread.js", import.meta.url);
@@ -68,6 +68,7 @@ export const threadBackend: Backend = {
       throw err;
     }
     worker.ref();
+    spares.started(whenRunning(worker, exited));
     void target.then(
       (descriptor) => worker.postMessage(descriptor),
       () => void worker.terminate(),

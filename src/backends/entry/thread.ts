@@ -3,7 +3,7 @@
 import { parentPort } from "node:worker_threads";
 import type { TargetDescriptor } from "../../target.js";
 import { fromThread } from "../../transport/serialize.js";
-import type { ChildInit } from "../backend.js";
+import type { ChildInit, RunningMessage } from "../backend.js";
 import { applyEnvChanges } from "../spares.js";
 import type { ThreadInit } from "../thread.js";
 import { runChild } from "./run.js";
@@ -15,7 +15,7 @@ port.once("message", (first: ThreadInit) => {
   init.catch(() => undefined); // reported when the target arrives
   port.once("message", (target: TargetDescriptor) => {
     init
-      .then((revived) => runChild({ ...revived, target }))
+      .then((revived) => runChild({ ...revived, target }, () => port.postMessage({ kind: "running" } satisfies RunningMessage)))
       .then(
         (code) => process.exit(code),
         (err: unknown) => {
