@@ -2,7 +2,7 @@
 import type { Backend, ChildHandle, StartMethod } from "./backends/backend.js";
 import { ArgumentError, ErrorCodes, StateError } from "./errors.js";
 import { checkNotBootstrapping, getIdentity, nextChildIdentity } from "./runtime.js";
-import { describeTarget, resolveTarget } from "./target.js";
+import { checkTarget, resolveTarget } from "./target.js";
 import { checkOptions, checkTimeout, describe } from "./validate.js";
 import { collectAbandons } from "./transport/handles.js";
 import { backendFor, defaultStartMethod } from "./backends/registry.js";
@@ -21,6 +21,15 @@ export interface ProcessOptions<A extends unknown[]> {
 
 const live = new Set<Process<unknown[]>>();
 
+/**
+ * Runs `lookUp` once the synchronous code that launched a child is done: locating a target the
+ * first time takes node:inspector ~20-30 ms, which then overlaps the child's own start-up instead
+ * of delaying its launch (issue #15.3).
+ */
+function afterLaunch<T>(lookUp: () => Promise<T>): Promise<T> {
+  return Promise.resolve().then(lookUp);
+}
+
 export class Process<A extends unknown[] = unknown[]> {
   /** The start method; subclasses made by a context pin it. */
   protected static startMethod: StartMethod | undefined = undefined;
@@ -36,7 +45,7 @@ export class Process<A extends unknown[] = unknown[]> {
 
   constructor(options: ProcessOptions<A>) {
     const opts = checkOptions(options) as Partial<ProcessOptions<A>>;
-    describeTarget(opts.target, "target");
+    checkTarget(opts.target, "target");
     this.#target = opts.target as Target<A>;
     const args = opts.args ?? ([] as unknown as A);
     if (!Array.isArray(args)) {
@@ -112,7 +121,7 @@ export class Process<A extends unknown[] = unknown[]> {
         parent: { name: me.name, pid: process.pid },
         kind: backend.method,
       },
-    }, resolveTarget(this.#target)));
+    }, afterLaunch(() => resolveTarget(this.#target))));
     this.#child = child;
     live.add(this as unknown as Process);
     if (this.#daemon) child.setRef(false);

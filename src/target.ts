@@ -75,20 +75,16 @@ function moduleHref(url: URL | string): string {
 
 const described = new WeakMap<AnyFunction, TargetDescriptor>();
 
-/** Describes `fn` for a child. Throws at the call for anything that can never work. */
-export function describeTarget(fn: unknown, what = "target", options: { allowClass?: boolean } = {}): TargetDescriptor {
+/**
+ * Throws at the call for anything that can never be a target. Cheap: it looks nothing up, so a
+ * constructor can check its target and leave the lookup to start(), after the child is launched.
+ */
+export function checkTarget(fn: unknown, what = "target", options: { allowClass?: boolean } = {}): void {
   if (typeof fn !== "function") {
     throw new ArgumentError(`${what} must be a function, got ${describe(fn)}`, ErrorCodes.INVALID_ARG_TYPE);
   }
   const f = fn as AnyFunction;
-  const cached = described.get(f);
-  if (cached !== undefined) return cached;
-  const ref = (f as unknown as Record<symbol, ModuleRef | undefined>)[kModuleRef];
-  if (ref !== undefined) {
-    const d: TargetDescriptor = { kind: "export", url: ref.url, name: ref.name };
-    described.set(f, d);
-    return d;
-  }
+  if (described.has(f) || (f as unknown as Record<symbol, ModuleRef | undefined>)[kModuleRef] !== undefined) return;
   const source = Function.prototype.toString.call(f);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
     const kind = f.name.startsWith("bound ") ? "a bound function" : "a built-in function";
@@ -100,6 +96,21 @@ export function describeTarget(fn: unknown, what = "target", options: { allowCla
   if (/^class[\s{]/.test(source) && options.allowClass !== true) {
     throw new ArgumentError(`${what} '${f.name}' is a class; pass a function`, ErrorCodes.INVALID_ARG_TYPE);
   }
+}
+
+/** Describes `fn` for a child. Throws at the call for anything that can never work. */
+export function describeTarget(fn: unknown, what = "target", options: { allowClass?: boolean } = {}): TargetDescriptor {
+  checkTarget(fn, what, options);
+  const f = fn as AnyFunction;
+  const cached = described.get(f);
+  if (cached !== undefined) return cached;
+  const ref = (f as unknown as Record<symbol, ModuleRef | undefined>)[kModuleRef];
+  if (ref !== undefined) {
+    const d: TargetDescriptor = { kind: "export", url: ref.url, name: ref.name };
+    described.set(f, d);
+    return d;
+  }
+  const source = Function.prototype.toString.call(f);
   const d: TargetDescriptor = { kind: "function", name: f.name, source, url: functionUrl(f) };
   described.set(f, d);
   return d;
