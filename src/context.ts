@@ -1,55 +1,84 @@
 // Contexts: the same classes and functions, bound to one start method (Python's BaseContext).
-// Shared-memory primitives behave identically under every backend, so a context re-exports them
-// as they are; only the classes that start children (Process, later Pool) are bound.
+// Shared-memory primitives behave identically under every backend, so a context carries the very
+// classes the package exports; only the classes that start children (Process, Pool) are bound.
+// Every member is a getter: a context, like the package root, loads a feature on first use.
 import type { StartMethod } from "./backends/backend.js";
 import { checkStartMethod, getAllStartMethods, getStartMethod, setStartMethod } from "./backends/registry.js";
-import { Pipe } from "./connection/pipe.js";
-import { JoinableQueue } from "./queues/joinable-queue.js";
-import { LifoQueue } from "./queues/lifo-queue.js";
-import { PriorityQueue } from "./queues/priority-queue.js";
-import { Queue } from "./queues/queue.js";
-import { SimpleQueue } from "./queues/simple-queue.js";
-import { Pool } from "./pool/pool.js";
-import { Process } from "./process.js";
-import { SharedMemory } from "./shared/shared-memory.js";
-import { syncPrimitives, type SyncPrimitives } from "./sync/primitives.js";
+import * as api from "./lazy-api.js";
 
-export interface Context extends SyncPrimitives {
+export interface Context {
   readonly startMethod: StartMethod;
-  readonly Process: typeof Process;
-  readonly Pool: typeof Pool;
-  readonly SharedMemory: typeof SharedMemory;
-  readonly Pipe: typeof Pipe;
-  readonly Queue: typeof Queue;
-  readonly SimpleQueue: typeof SimpleQueue;
-  readonly JoinableQueue: typeof JoinableQueue;
-  readonly LifoQueue: typeof LifoQueue;
-  readonly PriorityQueue: typeof PriorityQueue;
+  readonly Process: typeof api.Process;
+  readonly Pool: typeof api.Pool;
+  readonly SharedMemory: typeof api.SharedMemory;
+  readonly Pipe: typeof api.Pipe;
+  readonly Queue: typeof api.Queue;
+  readonly SimpleQueue: typeof api.SimpleQueue;
+  readonly JoinableQueue: typeof api.JoinableQueue;
+  readonly LifoQueue: typeof api.LifoQueue;
+  readonly PriorityQueue: typeof api.PriorityQueue;
+  readonly Lock: typeof api.Lock;
+  readonly RLock: typeof api.RLock;
+  readonly Semaphore: typeof api.Semaphore;
+  readonly BoundedSemaphore: typeof api.BoundedSemaphore;
+  readonly Event: typeof api.Event;
+  readonly Condition: typeof api.Condition;
+  readonly Barrier: typeof api.Barrier;
+  readonly Value: typeof api.Value;
+  readonly RawValue: typeof api.RawValue;
+  readonly SharedArray: typeof api.SharedArray;
+  readonly RawArray: typeof api.RawArray;
   getStartMethod(): StartMethod;
+}
+
+/** The same value on every read, made on the first (the class it extends loads then). */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
 }
 
 function makeContext(method: StartMethod): Context {
   // A subclass whose start method is pinned; `new ctx.Process(...)` reads it at construction.
-  class BoundProcess<A extends unknown[] = unknown[]> extends Process<A> {
-    protected static override startMethod: StartMethod | undefined = method;
-  }
-  Object.defineProperty(BoundProcess, "name", { value: "Process" });
-  class BoundPool extends Pool {
-    protected static override startMethod: StartMethod | undefined = method;
-  }
-  Object.defineProperty(BoundPool, "name", { value: "Pool" });
+  const boundProcess = once(() => {
+    class BoundProcess<A extends unknown[] = unknown[]> extends api.Process<A> {
+      protected static override startMethod: StartMethod | undefined = method;
+    }
+    Object.defineProperty(BoundProcess, "name", { value: "Process" });
+    return BoundProcess;
+  });
+  const boundPool = once(() => {
+    class BoundPool extends api.Pool {
+      protected static override startMethod: StartMethod | undefined = method;
+    }
+    Object.defineProperty(BoundPool, "name", { value: "Pool" });
+    return BoundPool;
+  });
   return Object.freeze({
     startMethod: method,
-    Process: BoundProcess,
-    Pool: BoundPool,
-    SharedMemory,
-    Pipe,
-    Queue,
-    SimpleQueue,
-    JoinableQueue,
-    LifoQueue,
-    PriorityQueue,
-    ...syncPrimitives,
+    get Process() {
+      return boundProcess();
+    },
+    get Pool() {
+      return boundPool();
+    },
+    SharedMemory: api.SharedMemory,
+    Pipe: api.Pipe,
+    Queue: api.Queue,
+    SimpleQueue: api.SimpleQueue,
+    JoinableQueue: api.JoinableQueue,
+    LifoQueue: api.LifoQueue,
+    PriorityQueue: api.PriorityQueue,
+    Lock: api.Lock,
+    RLock: api.RLock,
+    Semaphore: api.Semaphore,
+    BoundedSemaphore: api.BoundedSemaphore,
+    Event: api.Event,
+    Condition: api.Condition,
+    Barrier: api.Barrier,
+    Value: api.Value,
+    RawValue: api.RawValue,
+    SharedArray: api.SharedArray,
+    RawArray: api.RawArray,
     getStartMethod: () => method,
   });
 }

@@ -1,59 +1,51 @@
 // multiproc: Python's multiprocessing for Node.js. Everything public is exported from here.
+//
+// Importing this must stay cheap (issue #15.3: under 30 ms): the classes and functions below come
+// from lazy-api.ts, whose stand-ins load each feature's files on first use. Only errors, the
+// abort helpers and the contexts' registry load now. Types come from the real modules.
 import { availableParallelism } from "node:os";
-import { registerForeignType, registerLazyHandleType } from "./transport/handles.js";
-import { isArrowTableLike } from "./arrow/table-policy.js";
+import { preloadAll, syncLoading } from "./lazy.js";
 
 export * from "./errors.js";
 export { AbortError } from "./abort.js";
 export type { StartMethod } from "./backends/backend.js";
 export { getContext, getAllStartMethods, getStartMethod, setStartMethod, type Context } from "./context.js";
-export { Process, activeChildren, type ProcessOptions, type Target } from "./process.js";
-export { currentProcess, parentProcess, isMainProcess, type ProcessInfo, type ParentInfo } from "./runtime.js";
-export { fromModule } from "./target.js";
-export { SharedMemory, type SharedMemoryOptions } from "./shared/shared-memory.js";
-export { ShareableList, type ShareableItem, type ShareableListOptions } from "./shared/shareable-list.js";
-
-// SharedTable (multiproc/arrow) needs apache-arrow, which is slow to load: its module is imported
-// only when a SharedTable arrives in a process that has not loaded it yet.
-registerLazyHandleType("SharedTable", () => import("./arrow/shared-table.js"));
-// apache-arrow Tables themselves travel too (as IPC bytes over sockets, through shared memory on
-// this machine); the same module reduces them once loaded.
-registerLazyHandleType("ArrowTable", () => import("./arrow/shared-table.js"));
-registerForeignType("ArrowTable", isArrowTableLike, () => import("./arrow/shared-table.js"));
-export { Listener, Client, type Address, type AuthKey, type ConnectionOptions, type ListenerOptions } from "./connection/listener.js";
-export { SocketConnection } from "./connection/socket-connection.js";
-export { wait, type Pollable } from "./connection/wait.js";
-export { Pipe, type PipeOptions } from "./connection/pipe.js";
-export { Connection, type RecvOptions, type SendOptions, type PollOptions } from "./connection/connection.js";
-export * from "./managers/index.js";
-export { Queue, type QueueOptions, type PutOptions, type GetOptions, type SyncPutOptions, type SyncGetOptions } from "./queues/queue.js";
-export { SimpleQueue, type SimpleQueueOptions } from "./queues/simple-queue.js";
-export { JoinableQueue, type JoinOptions } from "./queues/joinable-queue.js";
-export { LifoQueue } from "./queues/lifo-queue.js";
-export { PriorityQueue } from "./queues/priority-queue.js";
-export { Pool, type PoolOptions, type CallOptions, type ApplyOptions, type MapOptions, type MapAsyncOptions } from "./pool/pool.js";
-export { AsyncResult } from "./pool/results.js";
-export { PoolIterator } from "./pool/imap.js";
+export { Process, activeChildren, currentProcess, parentProcess, isMainProcess, fromModule } from "./lazy-api.js";
+export type { ProcessOptions, Target } from "./process.js";
+export type { ProcessInfo, ParentInfo } from "./runtime.js";
+// The subpath entries' names are these very stand-ins (lazy-api.ts).
+export * from "./entry/shared-memory.js";
+export * from "./entry/connection.js";
+export type { RecvOptions, SendOptions, PollOptions } from "./connection/connection.js";
+export * from "./entry/managers.js";
+export { Queue, SimpleQueue, JoinableQueue, LifoQueue, PriorityQueue } from "./lazy-api.js";
+export type { QueueOptions, PutOptions, GetOptions, SyncPutOptions, SyncGetOptions } from "./queues/queue.js";
+export type { SimpleQueueOptions } from "./queues/simple-queue.js";
+export type { JoinOptions } from "./queues/joinable-queue.js";
+export { Pool, AsyncResult, PoolIterator } from "./lazy-api.js";
+export type { PoolOptions, CallOptions, ApplyOptions, MapOptions, MapAsyncOptions } from "./pool/pool.js";
 export type { WorkerStats, PoolStats, PoolWorkerStats, TaskFigures, TimeSummary } from "./pool/stats.js";
+// currentTask's module imports nothing: loading it here costs nothing (issue #15.3).
 export { currentTask, type TaskContext } from "./pool/current-task.js";
 export type { SettledResult } from "./pool/calls.js";
 export type { ResourceLimits } from "./pool/scheduler.js";
 export type { ProgressOption } from "./pool/progress.js";
 // The cluster loads bullmq and ioredis (optional peer dependencies) only when a pool or node starts.
-export { ClusterPool, type ClusterPoolOptions, type ClusterNode } from "./cluster/cluster-pool.js";
-export { WorkerNode, type WorkerNodeOptions } from "./cluster/worker-node.js";
-export { Lock } from "./sync/lock.js";
-export { RLock } from "./sync/rlock.js";
+export * from "./entry/cluster.js";
+export { Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, Value, RawValue, SharedArray, RawArray } from "./lazy-api.js";
 export type { LockAcquireOptions, LockAcquireSyncOptions } from "./sync/mutex-lock.js";
 export type { AcquireOptions, AcquireSyncOptions, Guard, HoldOptions } from "./sync/hold.js";
-export { Semaphore, BoundedSemaphore } from "./sync/semaphore.js";
-export { Event, type EventWaitOptions } from "./sync/event.js";
-export { Condition, type ConditionWaitOptions } from "./sync/condition.js";
-export { Barrier, type BarrierAction, type BarrierOptions, type BarrierWaitOptions } from "./sync/barrier.js";
-export { Value, RawValue, type ValueOptions } from "./shared/value.js";
-export { SharedArray, RawArray, type SizeOrSequence } from "./shared/shared-array.js";
+export type { EventWaitOptions } from "./sync/event.js";
+export type { ConditionWaitOptions } from "./sync/condition.js";
+export type { BarrierAction, BarrierOptions, BarrierWaitOptions } from "./sync/barrier.js";
+export type { ValueOptions } from "./shared/value.js";
+export type { SizeOrSequence } from "./shared/shared-array.js";
 export type { Typecode, ValueType, ViewType, AtomicTypecode } from "./shared/typecodes.js";
 export type { SynchronizedOptions } from "./shared/synchronized.js";
+
+// Without require(esm) (Node < 20.19, 22.0-22.11) nothing can load synchronously on first use:
+// load everything now, as before.
+if (!syncLoading) await preloadAll();
 
 /** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
 export function cpuCount(): number {

@@ -2,7 +2,7 @@
 import type { Backend, ChildHandle, LaunchOptions, StartMethod } from "./backends/backend.js";
 import { ArgumentError, ErrorCodes, StateError } from "./errors.js";
 import { checkNotBootstrapping, getIdentity, nextChildIdentity } from "./runtime.js";
-import { describeTarget, resolveTarget } from "./target.js";
+import { checkTarget, resolveTarget } from "./target.js";
 import { platformError } from "./native/platform.js";
 import { checkOptions, checkTimeout, describe } from "./validate.js";
 import { collectAbandons } from "./transport/handles.js";
@@ -29,6 +29,15 @@ const live = new Set<Process<unknown[]>>();
  */
 export const kExited = Symbol("multiproc.process.exited");
 
+/**
+ * Runs `lookUp` once the synchronous code that launched a child is done: locating a target the
+ * first time takes node:inspector ~20-30 ms, which then overlaps the child's own start-up instead
+ * of delaying its launch (issue #15.3).
+ */
+function afterLaunch<T>(lookUp: () => Promise<T>): Promise<T> {
+  return Promise.resolve().then(lookUp);
+}
+
 export class Process<A extends unknown[] = unknown[]> {
   /** The start method; subclasses made by a context pin it. */
   protected static startMethod: StartMethod | undefined = undefined;
@@ -45,7 +54,7 @@ export class Process<A extends unknown[] = unknown[]> {
 
   constructor(options: ProcessOptions<A>) {
     const opts = checkOptions(options) as Partial<ProcessOptions<A>>;
-    describeTarget(opts.target, "target");
+    checkTarget(opts.target, "target");
     this.#target = opts.target as Target<A>;
     const args = opts.args ?? ([] as unknown as A);
     if (!Array.isArray(args)) {
@@ -133,7 +142,7 @@ export class Process<A extends unknown[] = unknown[]> {
         parent: { name: me.name, pid: process.pid },
         kind: backend.method,
       },
-    }, resolveTarget(this.#target), this.launchOptions()));
+    }, afterLaunch(() => resolveTarget(this.#target)), this.launchOptions()));
     this.#child = child;
     live.add(this as unknown as Process);
     if (this.#daemon) child.setRef(false);

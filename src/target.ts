@@ -10,7 +10,8 @@
 // scriptId -> URL). We never import() the caller's module here: a module that is still evaluating
 // (top-level await in the main script) would deadlock that import (NOTES, "Locating a user's
 // function"). The child, where the main module is not evaluating, does the importing.
-import { Session } from "node:inspector";
+import type { Session } from "node:inspector";
+import { createRequire } from "node:module";
 import { ArgumentError, ErrorCodes } from "./errors.js";
 import { describe } from "./validate.js";
 
@@ -82,20 +83,16 @@ function moduleHref(url: URL | string): string {
 const described = new WeakMap<AnyFunction, TargetDescriptor>();
 const EVAL_URL = /\/\[eval\d*\]$/;
 
-/** Describes `fn` for a child. Throws at the call for anything that can never work. */
-export function describeTarget(fn: unknown, what = "target", options: { allowClass?: boolean } = {}): TargetDescriptor {
+/**
+ * Throws at the call for anything that can never be a target. Cheap: it looks nothing up, so a
+ * constructor can check its target and leave the lookup to start(), after the child is launched.
+ */
+export function checkTarget(fn: unknown, what = "target", options: { allowClass?: boolean } = {}): void {
   if (typeof fn !== "function") {
     throw new ArgumentError(`${what} must be a function, got ${describe(fn)}`, ErrorCodes.INVALID_ARG_TYPE);
   }
   const f = fn as AnyFunction;
-  const cached = described.get(f);
-  if (cached !== undefined) return cached;
-  const ref = (f as unknown as Record<symbol, ModuleRef | undefined>)[kModuleRef];
-  if (ref !== undefined) {
-    const d: TargetDescriptor = { kind: "export", url: ref.url, name: ref.name };
-    described.set(f, d);
-    return d;
-  }
+  if (described.has(f) || (f as unknown as Record<symbol, ModuleRef | undefined>)[kModuleRef] !== undefined) return;
   const source = Function.prototype.toString.call(f);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
     const kind = f.name.startsWith("bound ") ? "a bound function" : "a built-in function";
@@ -107,6 +104,21 @@ export function describeTarget(fn: unknown, what = "target", options: { allowCla
   if (/^class[\s{]/.test(source) && options.allowClass !== true) {
     throw new ArgumentError(`${what} '${f.name}' is a class; pass a function`, ErrorCodes.INVALID_ARG_TYPE);
   }
+}
+
+/** Describes `fn` for a child. Throws at the call for anything that can never work. */
+export function describeTarget(fn: unknown, what = "target", options: { allowClass?: boolean } = {}): TargetDescriptor {
+  checkTarget(fn, what, options);
+  const f = fn as AnyFunction;
+  const cached = described.get(f);
+  if (cached !== undefined) return cached;
+  const ref = (f as unknown as Record<symbol, ModuleRef | undefined>)[kModuleRef];
+  if (ref !== undefined) {
+    const d: TargetDescriptor = { kind: "export", url: ref.url, name: ref.name };
+    described.set(f, d);
+    return d;
+  }
+  const source = Function.prototype.toString.call(f);
   const url = functionUrl(f);
   // `node --input-type=module -e` code is the module "file:///<cwd>/[eval1]", which no child can
   // import: such a function can only travel as source (issue #14).
@@ -220,7 +232,9 @@ function refreshScripts(): void {
 
 function inspectorUrl(fn: AnyFunction): string | undefined {
   if (session === undefined) {
-    session = new Session();
+    // Loaded here, not at import: node:inspector costs a few ms, and only the parent needs it.
+    const inspector = createRequire(import.meta.url)("node:inspector") as typeof import("node:inspector");
+    session = new inspector.Session();
     session.connect();
   }
   const g = globalThis as Record<string, unknown>;

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { dumps } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import type { Backend, ChildHandle, ChildInit, HeapLimits, LaunchOptions } from "./backend.js";
+import { whenRunning, type Backend, type ChildHandle, type ChildInit, type HeapLimits, type LaunchOptions } from "./backend.js";
 import { childExecArgv } from "./exec-argv.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
 
@@ -121,6 +121,7 @@ export const processBackend: Backend = {
     const launched = flags.length > 0 ? launch(flags) : (spares.take() ?? launch());
     const { child, exited } = launched;
     launched.setRef(true);
+    spares.started(whenRunning(child, exited));
     const env = envChanges(launched.env, OWN_KEYS);
     const cwd = process.cwd();
     void target.then(

@@ -1,10 +1,15 @@
-// Maps start-method names to backends and holds the program-wide default (setStartMethod).
+// Maps start-method names to backends and holds the program-wide default (setStartMethod). A
+// backend's files load when it first starts a child (lazy.ts): the package root imports this.
 import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
+import { lazyModule } from "../lazy.js";
 import type { Backend, StartMethod } from "./backend.js";
-import { processBackend } from "./child-process.js";
-import { threadBackend } from "./thread.js";
 
-const backends: Record<StartMethod, Backend> = { process: processBackend, thread: threadBackend };
+const processModule = lazyModule<typeof import("./child-process.js")>(new URL("./child-process.js", import.meta.url));
+const threadModule = lazyModule<typeof import("./thread.js")>(new URL("./thread.js", import.meta.url));
+const backends: Record<StartMethod, () => Backend> = {
+  process: () => processModule().processBackend,
+  thread: () => threadModule().threadBackend,
+};
 let chosen: StartMethod | undefined;
 
 export function checkStartMethod(kind: unknown): StartMethod {
@@ -13,7 +18,7 @@ export function checkStartMethod(kind: unknown): StartMethod {
 }
 
 export function backendFor(kind: StartMethod): Backend {
-  return backends[kind];
+  return backends[kind]();
 }
 
 export function defaultStartMethod(): StartMethod {

@@ -2,10 +2,13 @@
 // not pay for Node's own start-up (~40-80 ms here, more than CPython's whole spawn). This is our
 // forkserver: Node cannot fork a running runtime, but it can keep a fresh one waiting.
 //
-// After a child starts, the pool is refilled to MULTIPROC_SPARE_PROCESSES spares per start method
-// (default min(2, cpu count); 0 turns spares off) on the next turn of the event loop. Two rather
-// than one because a single spare boots while the child that replaced it runs, so back-to-back
-// starts wait for it; two boot side by side. Nothing is launched before the first start. A spare is unref'd: it never
+// The pool is refilled to MULTIPROC_SPARE_PROCESSES spares per start method (default min(2, cpu
+// count); 0 turns spares off) once every child started so far is running its target. Not sooner:
+// spares booting beside a child that is still starting share the cores with it, and made a
+// program's first child take 400-510 ms instead of 250-280 (issue #15.3). Nothing is launched
+// before the first start, so a program that starts one child never pays for spares it cannot use.
+// Two rather than one because a single spare boots while the child that replaced it runs, so
+// back-to-back starts wait for it; two boot side by side. A spare is unref'd: it never
 // keeps its parent alive, and it dies with its parent like every child. The environment and the
 // working directory it was launched with may be stale by the time it is used: the start message
 // carries the parent's current ones and the child applies them before it imports anything.
@@ -30,6 +33,8 @@ export class SparePool<S extends Spare> {
   readonly #spares: S[] = [];
   #scheduled = false;
   #closed = false;
+  /** Children started and not yet running their target (nor gone). */
+  #booting = 0;
 
   constructor(private readonly launch: () => S) {
     process.once("exit", () => {
@@ -38,7 +43,7 @@ export class SparePool<S extends Spare> {
     });
   }
 
-  /** A ready (or still booting) spare, or undefined. Schedules a refill either way. */
+  /** A ready (or still booting) spare, or undefined. */
   take(): S | undefined {
     let spare: S | undefined;
     while (this.#spares.length > 0 && spare === undefined) {
@@ -46,15 +51,27 @@ export class SparePool<S extends Spare> {
       if (next.usable()) spare = next;
       else next.discard();
     }
-    this.#schedule();
     return spare;
   }
 
+  /**
+   * Tells the pool a child was started; `running` settles once it runs its target or is gone.
+   * The pool refills when no started child is still starting.
+   */
+  started(running: Promise<unknown>): void {
+    this.#booting++;
+    const done = () => {
+      if (--this.#booting === 0) this.#schedule();
+    };
+    running.then(done, done);
+  }
+
   #schedule(): void {
-    if (this.#scheduled || this.#closed || spareCount() === 0) return;
+    if (this.#scheduled || this.#closed || this.#booting > 0 || spareCount() === 0) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
+      if (this.#booting > 0) return; // another start came first: wait for it to run
       while (!this.#closed && this.#spares.length < spareCount()) this.#spares.push(this.launch());
     }).unref();
   }

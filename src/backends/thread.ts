@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { toThread, unsendable } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import type { Backend, ChildHandle, ChildInit, HeapLimits, LaunchOptions } from "./backend.js";
+import { whenRunning, type Backend, type ChildHandle, type ChildInit, type HeapLimits, type LaunchOptions } from "./backend.js";
 import { invalidFlags, threadExecArgv } from "./exec-argv.js";
 import { tsxApiFor } from "./thread-loaders.js";
 import { envChanges, SparePool, type Spare } from "./spares.js";
@@ -103,6 +103,7 @@ export const threadBackend: Backend = {
       throw err;
     }
     worker.ref();
+    spares.started(whenRunning(worker, exited));
     void target.then(
       (descriptor) => worker.postMessage(descriptor),
       () => void worker.terminate(),

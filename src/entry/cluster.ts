@@ -1,3 +1,5 @@
-// multiproc/cluster: the Pool API on worker nodes anywhere, through BullMQ on Redis.
-export { ClusterPool, type ClusterPoolOptions, type ClusterNode } from "../cluster/cluster-pool.js";
-export { WorkerNode, type WorkerNodeOptions } from "../cluster/worker-node.js";
+// multiproc/cluster: the Pool API on worker nodes anywhere, through BullMQ on Redis. The classes
+// are the package root's (loaded on first use, lazy-api.ts), so both entries give the same ones.
+export { ClusterPool, WorkerNode } from "../lazy-api.js";
+export type { ClusterPoolOptions, ClusterNode } from "../cluster/cluster-pool.js";
+export type { WorkerNodeOptions } from "../cluster/worker-node.js";

@@ -1,7 +1,7 @@
-// multiproc/connection: Python's multiprocessing.connection for readers coming from Python.
-export { Listener, Client, type Address, type AuthKey, type ConnectionOptions, type ListenerOptions } from "../connection/listener.js";
-export { SocketConnection } from "../connection/socket-connection.js";
-export { wait, type Pollable } from "../connection/wait.js";
+// multiproc/connection: Python's multiprocessing.connection for readers coming from Python. The
+// names are the package root's (loaded on first use, lazy-api.ts), so both entries give the same.
+export { Listener, Client, SocketConnection, wait, Pipe, Connection } from "../lazy-api.js";
+export type { Address, AuthKey, ConnectionOptions, ListenerOptions } from "../connection/listener.js";
+export type { Pollable } from "../connection/wait.js";
 export { AuthenticationError, BufferTooShort, EOFError } from "../errors.js";
-export { Pipe, type PipeOptions } from "../connection/pipe.js";
-export { Connection } from "../connection/connection.js";
+export type { PipeOptions } from "../connection/pipe.js";

@@ -7,6 +7,7 @@
 // plain data costs one walk and no allocation.
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { isBinary, reduceBinary, reviveBinary } from "./binary.js";
+import { asyncOnly, foreignModules, handleModules } from "./handle-modules.js";
 
 export const kReduce = Symbol.for("multiproc.reduce");
 const TAG = "__multiproc_handle__";
@@ -28,9 +29,19 @@ export interface Reducible {
 
 type Reviver = (state: unknown) => unknown;
 const revivers = new Map<string, Reviver>();
-// Types whose module is heavy (apache-arrow for SharedTable): imported on first need by the async
-// receive paths (loadsAsync), so children that never meet one never pay for it.
+// Types whose module is not loaded yet (handle-modules.ts, and any registered here): loaded on
+// arrival, so that a process never pays for a feature it does not receive.
 const lazy = new Map<string, () => Promise<unknown>>();
+for (const [type, mod] of handleModules) lazy.set(type, () => mod.load());
+
+/** The reviver of `type`, loading its module synchronously if it can. */
+function reviverOf(type: string): Reviver | undefined {
+  const revive = revivers.get(type);
+  if (revive !== undefined || asyncOnly.has(type)) return revive;
+  const mod = handleModules.get(type);
+  if (mod?.ready() === true) mod();
+  return revivers.get(type);
+}
 
 // Transfers: reducing an object may reserve something for its receiver (a holder slot of a Pipe
 // end or a Queue, see shared/holders.ts) that the receiver claims when it revives the object. When
@@ -91,7 +102,7 @@ interface Foreign {
   load: () => Promise<unknown>;
   reduce?: (value: object, transport: Transport) => Reduced;
 }
-const foreign: Foreign[] = [];
+const foreign: Foreign[] = foreignModules.map((f) => ({ ...f }));
 
 /** Declares a foreign type: `test` spots it, `load` imports the module that calls setForeignReducer. */
 export function registerForeignType(type: string, test: (value: object) => boolean, load: () => Promise<unknown>): void {
@@ -255,7 +266,7 @@ function reviveValue(value: unknown, seen: Map<object, unknown>): unknown {
   const record = value as Record<string, unknown>;
   const type = record[TAG];
   if (typeof type === "string") {
-    const revive = revivers.get(type);
+    const revive = reviverOf(type);
     if (revive === undefined) {
       const hint = lazy.has(type) ? " (its module loads on demand: receive it with an async call, not a *Sync one, or import it first)" : "";
       throw new ArgumentError(`received a multiproc object of type '${type}' that this process cannot rebuild${hint}`, ErrorCodes.UNSERIALIZABLE);

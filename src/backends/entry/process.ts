@@ -3,7 +3,7 @@
 import { native } from "../../native/binding.js";
 import { TRACKER_FD_ENV } from "../../shared/tracker.js";
 import { loadsAsync } from "../../transport/serialize.js";
-import type { ChildInit } from "../backend.js";
+import type { ChildInit, RunningMessage } from "../backend.js";
 import { PARENT_PID_ENV, type StartMessage } from "../child-process.js";
 import { applyEnvChanges } from "../spares.js";
 import { runChild } from "./run.js";
@@ -29,7 +29,10 @@ process.once("message", (message: StartMessage) => {
   applyEnvChanges(message.env);
   if (process.cwd() !== message.cwd) process.chdir(message.cwd);
   loadsAsync(message.init)
-    .then((init) => runChild({ ...(init as ChildInit), target: message.target }))
+    .then((init) => runChild({ ...(init as ChildInit), target: message.target }, () => {
+      const running: RunningMessage = { kind: "running" };
+      process.send?.(running, undefined, undefined, () => undefined);
+    }))
     .then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -1,7 +1,9 @@
 // Child-side bootstrap shared by both start methods: become the child, find the target, run it,
 // and turn the outcome into an exit code the way CPython does (0, 1 with the error printed on
 // stderr, or whatever process.exit() said).
-import "../../index.js"; // registers every type that can arrive as a handle
+// Handles of every type revive on arrival (transport/handle-modules.ts): nothing else to import,
+// so a child loads only what its target uses (issue #15.3).
+import { syncLoading } from "../../lazy.js";
 import { joinChildren } from "../../process.js";
 import { runChildExitHooks, setBootstrapping, setIdentity } from "../../runtime.js";
 import { setStartMethod } from "../registry.js";
@@ -19,8 +21,10 @@ function report(name: string, err: unknown): void {
   process.stderr.write(`Process ${name}:\n${text}${detail}\n`);
 }
 
-/** Runs the payload's target; resolves with the exit code. */
-export async function runChild(payload: StartPayload): Promise<number> {
+/** Runs the payload's target; resolves with the exit code. `running` is called just before it runs. */
+export async function runChild(payload: StartPayload, running: () => void): Promise<number> {
+  // Without require(esm), handles revive only from modules loaded beforehand: load them all.
+  if (!syncLoading) await import("../../index.js");
   setIdentity(payload.identity);
   // As CPython's spawn children, a child's default start method is the one that started it, so
   // getStartMethod() in a thread child answers "thread" (issue #14).
@@ -35,6 +39,7 @@ export async function runChild(payload: StartPayload): Promise<number> {
   } finally {
     setBootstrapping(false);
   }
+  running();
   let code = 0;
   try {
     await target(...payload.args);

@@ -3,7 +3,7 @@
 import { parentPort } from "node:worker_threads";
 import type { TargetDescriptor } from "../../target.js";
 import { fromThread } from "../../transport/serialize.js";
-import type { ChildInit } from "../backend.js";
+import type { ChildInit, RunningMessage } from "../backend.js";
 import { applyEnvChanges } from "../spares.js";
 import type { ThreadInit } from "../thread.js";
 import { registerThreadLoaders } from "../thread-loaders.js";
@@ -21,7 +21,7 @@ port.once("message", (first: ThreadInit) => {
   port.once("message", (target: TargetDescriptor) => {
     loaders
       .then(() => init)
-      .then((revived) => runChild({ ...revived, target }))
+      .then((revived) => runChild({ ...revived, target }, () => port.postMessage({ kind: "running" } satisfies RunningMessage)))
       .then(
         (code) => process.exit(code),
         (err: unknown) => {
