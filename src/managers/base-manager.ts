@@ -10,7 +10,7 @@ import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.
 import { Channel } from "./channel.js";
 import { PROTOCOL_VERSION } from "./messages.js";
 import { BaseProxy, fromResponse, registerProxyType, type Remote } from "./proxy.js";
-import { Server, type ServerType } from "./server.js";
+import { Server, type Serializer, type ServerType } from "./server.js";
 import { BUILTIN_TYPES } from "./builtin-types.js";
 import { localType, runManagerServer, type ServerSpec, type TypeSpec } from "./server-entry.js";
 
@@ -54,6 +54,11 @@ export interface ManagerOptions {
    * as for a client on another machine.
    */
   sharedMemory?: boolean;
+  /**
+   * "pickle": speak CPython's manager protocol (docs/cpython-managers.md), so CPython clients use
+   * this manager's server and this manager's client uses a CPython server. Default "multiproc".
+   */
+  serializer?: Serializer;
 }
 
 export interface StartOptions {
@@ -155,6 +160,9 @@ export class BaseManager implements AsyncDisposable {
     if (opts.sharedMemory !== undefined && typeof opts.sharedMemory !== "boolean") {
       throw new ArgumentError(`sharedMemory must be a boolean, got ${describe(opts.sharedMemory)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
+    if (opts.serializer !== undefined && opts.serializer !== "pickle" && opts.serializer !== "multiproc") {
+      throw new ArgumentError(`serializer must be "multiproc" or "pickle", got ${describe(opts.serializer)}`, ErrorCodes.INVALID_ARG_VALUE);
+    }
     this.#options = opts;
     this.#address = this.#requested;
   }
@@ -221,6 +229,7 @@ export class BaseManager implements AsyncDisposable {
       allowLegacyAuth: this.#options.allowLegacyAuth,
       handshakeTimeout: this.#options.handshakeTimeout,
       maxMessageSize: this.#options.maxMessageSize,
+      serializer: this.#options.serializer,
     };
   }
 
@@ -269,6 +278,7 @@ export class BaseManager implements AsyncDisposable {
       allowLegacyAuth: this.#options.allowLegacyAuth,
       handshakeTimeout: this.#options.handshakeTimeout,
       maxMessageSize: this.#options.maxMessageSize,
+      serializer: this.#options.serializer,
     });
     this.#server = server;
     void server.listen().then(

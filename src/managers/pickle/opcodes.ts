@@ -91,12 +91,13 @@ export const DEFAULT_LIMITS: PickleLimits = {
  *  - set / frozenset / bytearray / bytes-from-latin1: protocol 2's spellings of those values
  *    (`__builtin__.set([1])`, `_codecs.encode("\xff", "latin1")`), turned into the value.
  *  - ordered-dict: `collections.OrderedDict()` then SETITEMS: a dict.
+ *  - slice: `slice(1, 3, None)`, what `proxy[1:3]` sends.
  *  - token: `multiprocessing.managers.Token` (NEWOBJ, then BUILD with (typeid, address, id)).
  *  - rebuild-proxy / proxy-type: a proxy inside a value (RebuildProxy(AutoProxy, token, ...)).
  *  - exception: an exception raised by the peer (`('#ERROR', KeyError('x'))`), kept as its name
  *    and args.
  */
-export type GlobalKind = "set" | "frozenset" | "bytearray" | "bytes" | "latin1-bytes" | "ordered-dict" | "token" | "rebuild-proxy" | "proxy-type" | "exception";
+export type GlobalKind = "set" | "frozenset" | "bytearray" | "bytes" | "latin1-bytes" | "ordered-dict" | "slice" | "token" | "rebuild-proxy" | "proxy-type" | "exception";
 
 const BUILTIN_EXCEPTIONS = [
   "BaseException", "Exception", "ArithmeticError", "AssertionError", "AttributeError", "BlockingIOError",
@@ -121,6 +122,7 @@ export const GLOBALS: ReadonlyMap<string, GlobalKind> = new Map<string, GlobalKi
     [`${m}\nfrozenset`, "frozenset"],
     [`${m}\nbytearray`, "bytearray"],
     [`${m}\nbytes`, "bytes"],
+    [`${m}\nslice`, "slice"],
     ...BUILTIN_EXCEPTIONS.map((name): [string, GlobalKind] => [`${m}\n${name}`, "exception"]),
   ]),
   // Protocol 2 with fix_imports writes Python 2's names for the exceptions and the queue module.

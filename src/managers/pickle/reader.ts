@@ -10,7 +10,7 @@
 // kept, depth bounded).
 import { ErrorCodes, ProcessError, corruptData } from "../../errors.js";
 import { DEFAULT_LIMITS, GLOBALS, MAX_READ_PROTOCOL, MIN_READ_PROTOCOL, Op, OP_NAMES, type GlobalKind, type PickleLimits } from "./opcodes.js";
-import { PyException, PyProxyRef, PyToken } from "./values.js";
+import { PyException, PyProxyRef, PySlice, PyToken } from "./values.js";
 
 /** A global the reader accepted, waiting for REDUCE/NEWOBJ. */
 class GlobalRef {
@@ -172,6 +172,9 @@ class Reader {
         throw refused("OrderedDict() with arguments");
       case "exception":
         return new PyException(fn.module, fn.name, args);
+      case "slice":
+        if (args.length === 3) return new PySlice(args[0], args[1], args[2]);
+        throw corruptData("a slice without (start, stop, step)");
       case "rebuild-proxy": {
         const [func, token, , kwds] = args;
         if (!(func instanceof GlobalRef) || func.kind !== "proxy-type" || !(token instanceof PyToken)) throw refused("a RebuildProxy of something but a proxy type and a Token");

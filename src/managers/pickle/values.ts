@@ -45,3 +45,12 @@ export class PyProxyRef {
     readonly exposed: readonly string[] | undefined,
   ) {}
 }
+
+/** `slice(start, stop, step)`: what a CPython client sends for `proxy[1:3]`. */
+export class PySlice {
+  constructor(
+    readonly start: unknown,
+    readonly stop: unknown,
+    readonly step: unknown,
+  ) {}
+}
