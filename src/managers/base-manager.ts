@@ -12,6 +12,7 @@ import { PROTOCOL_VERSION } from "./messages.js";
 import { BaseProxy, fromResponse, registerProxyType, type Remote } from "./proxy.js";
 import { Server, type Serializer, type ServerType } from "./server.js";
 import { BUILTIN_TYPES } from "./builtin-types.js";
+import { PickleClient } from "./pickle/client.js";
 import { localType, runManagerServer, type ServerSpec, type TypeSpec } from "./server-entry.js";
 
 /** A class or a factory function that makes the object a typeid stands for. */
@@ -292,9 +293,23 @@ export class BaseManager implements AsyncDisposable {
   async connect(): Promise<void> {
     if (this.#state !== "initial") throw new StateError(`cannot connect a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
     if (this.#requested === undefined) throw new ArgumentError("connect() needs the address given to the constructor", ErrorCodes.INVALID_ARG_VALUE);
+    if (this.#options.serializer === "pickle") {
+      await this.#pickleClient().dispatch("dummy");
+      this.#state = "connected";
+      return;
+    }
     const response = await this.#channel().request({ kind: "hello", version: PROTOCOL_VERSION });
     fromResponse(response, this.#channel());
     this.#state = "connected";
+  }
+
+  #pickle: PickleClient | undefined;
+
+  /** The client of a manager speaking CPython's protocol (serializer "pickle"). */
+  #pickleClient(): PickleClient {
+    if (this.#address === undefined) throw new StateError("the manager has no address yet", { code: ErrorCodes.NOT_STARTED });
+    this.#pickle ??= new PickleClient(this.#address, { authkey: this.#authkey, allowLegacyAuth: this.#options.allowLegacyAuth, handshakeTimeout: this.#options.handshakeTimeout });
+    return this.#pickle;
   }
 
   #channel(): Channel {
@@ -313,6 +328,7 @@ export class BaseManager implements AsyncDisposable {
       });
     }
     if (this.#state === "serving" && this.#server !== undefined) this.#address = await this.#server.listen();
+    if (this.#options.serializer === "pickle") return (await this.#pickleClient().create(typeid, args)) as unknown as Remote<T>;
     const channel = this.#channel();
     const response = await channel.request({ kind: "create", typeid, args });
     return fromResponse(response, channel) as Remote<T>;
@@ -323,6 +339,8 @@ export class BaseManager implements AsyncDisposable {
     const state = this.#state;
     if (state === "shutdown") return;
     this.#state = "shutdown";
+    // Idle call connections close now; a shutdown request below opens one of its own.
+    this.#pickle?.close();
     if (state === "serving") {
       this.#server?.stop();
       return;
@@ -330,7 +348,8 @@ export class BaseManager implements AsyncDisposable {
     if (state !== "started" || this.#process === undefined) return;
     const proc = this.#process;
     try {
-      await this.#channel().request({ kind: "shutdown" });
+      if (this.#options.serializer === "pickle") await this.#pickleClient().dispatch("shutdown");
+      else await this.#channel().request({ kind: "shutdown" });
     } catch {
       // Already gone: nothing to ask.
     }

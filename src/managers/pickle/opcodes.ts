@@ -92,12 +92,13 @@ export const DEFAULT_LIMITS: PickleLimits = {
  *    (`__builtin__.set([1])`, `_codecs.encode("\xff", "latin1")`), turned into the value.
  *  - ordered-dict: `collections.OrderedDict()` then SETITEMS: a dict.
  *  - slice: `slice(1, 3, None)`, what `proxy[1:3]` sends.
+ *  - list: `list([...])`, how CPython's managers send dict views (`d.keys()`: rebuild_as_list).
  *  - token: `multiprocessing.managers.Token` (NEWOBJ, then BUILD with (typeid, address, id)).
  *  - rebuild-proxy / proxy-type: a proxy inside a value (RebuildProxy(AutoProxy, token, ...)).
  *  - exception: an exception raised by the peer (`('#ERROR', KeyError('x'))`), kept as its name
  *    and args.
  */
-export type GlobalKind = "set" | "frozenset" | "bytearray" | "bytes" | "latin1-bytes" | "ordered-dict" | "slice" | "token" | "rebuild-proxy" | "proxy-type" | "exception";
+export type GlobalKind = "set" | "frozenset" | "bytearray" | "bytes" | "latin1-bytes" | "ordered-dict" | "slice" | "list" | "token" | "rebuild-proxy" | "proxy-type" | "exception";
 
 const BUILTIN_EXCEPTIONS = [
   "BaseException", "Exception", "ArithmeticError", "AssertionError", "AttributeError", "BlockingIOError",
@@ -123,6 +124,7 @@ export const GLOBALS: ReadonlyMap<string, GlobalKind> = new Map<string, GlobalKi
     [`${m}\nbytearray`, "bytearray"],
     [`${m}\nbytes`, "bytes"],
     [`${m}\nslice`, "slice"],
+    [`${m}\nlist`, "list"],
     ...BUILTIN_EXCEPTIONS.map((name): [string, GlobalKind] => [`${m}\n${name}`, "exception"]),
   ]),
   // Protocol 2 with fix_imports writes Python 2's names for the exceptions and the queue module.

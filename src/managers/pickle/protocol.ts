@@ -58,11 +58,11 @@ export function parseRequest(v: unknown): PyRequest | undefined {
 }
 
 export function encodeRequest(ident: unknown, method: string, args: readonly unknown[], kwds: Kwds = {}): Buffer {
-  return pickle(new PyTuple([ident, method, new PyTuple(args), kwds]));
+  return pickle(new PyTuple([ident, method, new PyTuple(args), kwds]), `(ident, '${method}', args, kwds)`);
 }
 
 export function encodeReply(kind: ReplyKind, value: unknown): Buffer {
-  return pickle(new PyTuple([kind, value]));
+  return pickle(new PyTuple([kind, value]), `('${kind}', value)`);
 }
 
 /** A reply's (kind, value), or undefined when it is not one. */

@@ -172,6 +172,8 @@ class Reader {
         throw refused("OrderedDict() with arguments");
       case "exception":
         return new PyException(fn.module, fn.name, args);
+      case "list":
+        return args.length === 0 ? [] : [...this.items(args[0], "list()")];
       case "slice":
         if (args.length === 3) return new PySlice(args[0], args[1], args[2]);
         throw corruptData("a slice without (start, stop, step)");

@@ -8,7 +8,7 @@
 import { ErrorCodes, ProcessError } from "../../errors.js";
 import { describe } from "../../validate.js";
 import { DEFAULT_LIMITS, Op, WRITE_PROTOCOL } from "./opcodes.js";
-import { PyException, PyToken, PyTuple } from "./values.js";
+import { PyException, PySlice, PyToken, PyTuple } from "./values.js";
 
 const BATCH = 1000; // items per APPENDS/SETITEMS/ADDITEMS, as CPython's _BATCHSIZE
 
@@ -200,6 +200,11 @@ class Writer {
       this.tuple([v.typeid, typeof v.address === "string" ? v.address : new PyTuple(v.address), v.id], path, depth);
       return this.op(Op.BUILD);
     }
+    if (v instanceof PySlice) {
+      this.global("builtins", "slice");
+      this.tuple([v.start, v.stop, v.step], path, depth);
+      return this.op(Op.REDUCE);
+    }
     if (v instanceof PyException) {
       this.global(v.module, v.name);
       this.tuple(v.args, path, depth);
@@ -233,11 +238,11 @@ class Writer {
 }
 
 /** Writes `value` as one protocol-4 pickle; ERR_UNSERIALIZABLE (naming where) for anything outside the value set. */
-export function pickle(value: unknown): Buffer {
+export function pickle(value: unknown, name = "the value"): Buffer {
   const w = new Writer();
   w.op(Op.PROTO);
   w.op(WRITE_PROTOCOL);
-  w.value(value, "the value", 0);
+  w.value(value, name, 0);
   w.op(Op.STOP);
   return w.done();
 }
