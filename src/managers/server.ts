@@ -37,7 +37,16 @@ export interface ServerOptions {
   serializer?: Serializer;
 }
 
-/** How a manager's messages are written: multiproc's own format, or CPython's pickles. */
+/**
+ * How a manager's messages are written: "multiproc" (the default, multiproc's own format) or
+ * "pickle" (CPython's manager protocol, for CPython clients and servers; docs/cpython-managers.md).
+ *
+ * @example
+ * ```ts
+ * const manager = new SyncManager({ address: ["0.0.0.0", 50000], authkey: "abc", serializer: "pickle" });
+ * await manager.getServer().serveForever(); // Python: SyncManager(("host", 50000), b"abc").connect()
+ * ```
+ */
 export type Serializer = "multiproc" | "pickle";
 
 const DEFAULT_MAX_MESSAGE = 1 << 30;

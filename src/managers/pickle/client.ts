@@ -139,6 +139,17 @@ const finalizer = new FinalizationRegistry<{ client: PickleClient; id: string }>
  * have JS names (`set`, `has`, `delete`, `size`, `length`, `entries`, `toArray`, `slice`, and
  * camelCase for snake_case), so `await d.set("k", 1)` works as on a multiproc proxy. A last
  * argument `{ block?, timeout? }` (timeout in ms) is sent as Python's keyword arguments (seconds).
+ * `_callMethod(name, args, kwds)` calls with keyword arguments.
+ *
+ * @example
+ * ```ts
+ * class QueueManager extends BaseManager {}
+ * QueueManager.register("get_queue");
+ * const m = new QueueManager({ address: ["127.0.0.1", 50000], authkey: "abc", serializer: "pickle" });
+ * await m.connect();
+ * const q = (await m.create("get_queue")) as unknown as PickleProxy;
+ * await q._callMethod("put", [{ job: 1 }], { timeout: 5 }); // Python: q.put({"job": 1}, timeout=5)
+ * ```
  */
 export class PickleProxy implements Disposable, AsyncDisposable {
   readonly _token: PyToken;

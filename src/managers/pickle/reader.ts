@@ -10,7 +10,7 @@
 // kept, depth bounded).
 import { ErrorCodes, ProcessError, corruptData } from "../../errors.js";
 import { DEFAULT_LIMITS, GLOBALS, MAX_READ_PROTOCOL, MIN_READ_PROTOCOL, Op, OP_NAMES, type GlobalKind, type PickleLimits } from "./opcodes.js";
-import { PyException, PyProxyRef, PySlice, PyToken } from "./values.js";
+import { pythonTuples, PyException, PyProxyRef, PySlice, PyToken } from "./values.js";
 
 /** A global the reader accepted, waiting for REDUCE/NEWOBJ. */
 class GlobalRef {
@@ -36,7 +36,7 @@ class Reader {
   readonly stack: unknown[] = [];
   readonly marks: number[] = [];
   readonly memo = new Map<number, unknown>();
-  readonly tuples = new WeakSet<object>();
+  readonly tuples = pythonTuples;
   readonly frozen = new WeakSet<object>();
   readonly limits: PickleLimits;
 

@@ -4,6 +4,12 @@
 // runs code.
 import type { Address } from "../../connection/listener.js";
 
+/**
+ * Arrays that were Python tuples when read (reader.ts adds them): written back as tuples, so a
+ * tuple a CPython client stores and reads again is still a tuple. Other arrays are lists.
+ */
+export const pythonTuples = new WeakSet<object>();
+
 /** A Python tuple (JS arrays are written as lists). */
 export class PyTuple {
   constructor(readonly items: readonly unknown[]) {}

@@ -8,7 +8,7 @@
 import { ErrorCodes, ProcessError } from "../../errors.js";
 import { describe } from "../../validate.js";
 import { DEFAULT_LIMITS, Op, WRITE_PROTOCOL } from "./opcodes.js";
-import { PyException, PySlice, PyToken, PyTuple } from "./values.js";
+import { pythonTuples, PyException, PySlice, PyToken, PyTuple } from "./values.js";
 
 const BATCH = 1000; // items per APPENDS/SETITEMS/ADDITEMS, as CPython's _BATCHSIZE
 
@@ -211,7 +211,7 @@ class Writer {
       return this.op(Op.REDUCE);
     }
     if (Array.isArray(v)) {
-      if (asKey) return this.tuple(v, path, depth, true);
+      if (asKey || pythonTuples.has(v)) return this.tuple(v, path, depth, asKey);
       if (this.#fromMemo(v)) return;
       this.op(Op.EMPTY_LIST);
       this.#memoize(v);
