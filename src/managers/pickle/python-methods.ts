@@ -136,15 +136,19 @@ const JOINABLE_QUEUE: Record<string, PyMethod> = {
   join: (q: ServerJoinableQueue) => q.join(),
 };
 
-/** Python names of the builtin types a CPython client uses, by typeid. */
-export const PYTHON_METHODS: Readonly<Record<string, Readonly<Record<string, PyMethod>>>> = {
-  dict: DICT,
-  list: LIST,
-  Namespace: NAMESPACE,
-  Value: VALUE,
-  Queue: QUEUE,
-  JoinableQueue: JOINABLE_QUEUE,
-};
+/**
+ * The Python names of a builtin object (by its class, so an object a registered callable hands
+ * out, `register("get_queue", () => queue)`, is served like one made by `Queue()`), or undefined.
+ */
+export function pythonMethodsOf(obj: unknown): Readonly<Record<string, PyMethod>> | undefined {
+  if (obj instanceof ServerJoinableQueue) return JOINABLE_QUEUE;
+  if (obj instanceof ServerQueue) return QUEUE;
+  if (obj instanceof ServerDict) return DICT;
+  if (obj instanceof ServerList) return LIST;
+  if (obj instanceof ServerNamespace) return NAMESPACE;
+  if (obj instanceof ServerValue) return VALUE;
+  return undefined;
+}
 
 /** A CPython client's create arguments for our builtin types (`m.dict(a=1)`, `m.Queue(maxsize=2)`). */
 export function builtinCreateArgs(typeid: string, args: unknown[], kwds: Kwds): unknown[] {

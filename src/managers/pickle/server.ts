@@ -10,15 +10,16 @@
 // many connections), so all CPython clients share one holder, and a client that dies without its
 // decrefs keeps its objects alive, as with a CPython server.
 import { kListen, kWriteFrame, type SocketConnection } from "../../connection/socket-connection.js";
-import type { Address } from "../../connection/listener.js";
+import { addressKey, type Address } from "../../connection/listener.js";
 import { ErrorCodes, ProcessError } from "../../errors.js";
 import { runAs, type CallContext } from "../call-context.js";
 import { publicMethods, type ObjectRegistry } from "../object-registry.js";
 import type { ServerType } from "../server.js";
 import { BUILTIN_TYPES } from "../builtin-types.js";
 import { encodeReply, parseRequest, pythonException, Reply, SERVER_FUNCS, tracebackText, type PyRequest, type ReplyKind } from "./protocol.js";
-import { builtinCreateArgs, PYTHON_METHODS } from "./python-methods.js";
+import { builtinCreateArgs, pythonMethodsOf } from "./python-methods.js";
 import { unpickle } from "./reader.js";
+import { PickleProxy } from "./client.js";
 import { PyToken, PyTuple } from "./values.js";
 
 export interface PickleHost {
@@ -175,7 +176,7 @@ export class PickleConnections {
   }
 
   #exposed(typeid: string, obj: unknown, exposedList: readonly string[]): string[] {
-    const py = this.#isBuiltin(typeid) ? PYTHON_METHODS[typeid] : undefined;
+    const py = pythonMethodsOf(obj);
     if (py !== undefined) return Object.keys(py);
     return exposedList.length > 0 ? [...exposedList] : publicMethods(obj);
   }
@@ -186,6 +187,13 @@ export class PickleConnections {
     if (type === undefined || typeof typeid !== "string") throw new ProcessError(`typeid '${String(typeid)}' is not registered with this manager`, { code: ErrorCodes.UNKNOWN_TYPEID });
     const createArgs = this.#isBuiltin(typeid) ? builtinCreateArgs(typeid, rest, kwds) : Object.keys(kwds).length > 0 ? [...rest, kwds] : rest;
     const made: unknown = await runAs(pc.ctx, () => type.create(createArgs));
+    // A proxy of one of our own objects (`register("get_queue", () => queueProxy)`): that object,
+    // one more reference, as CPython's `lambda: queue` hands out the same queue every time.
+    const own = made instanceof PickleProxy && addressKey(made._token.address) === addressKey(this.#host.address) ? oidOf(made._token.id) : undefined;
+    const entry = own === undefined ? undefined : this.#objects.get(own);
+    if (own !== undefined && entry !== undefined && this.#objects.incref(own, this.#refs)) {
+      return new PyTuple([identOf(own), new PyTuple(this.#exposed(entry.typeid, entry.obj, entry.exposedList))]);
+    }
     const { oid, exposed } = this.#objects.register(made, typeid, this.#refs);
     return new PyTuple([identOf(oid), new PyTuple(this.#exposed(typeid, made, exposed))]);
   }
@@ -197,7 +205,7 @@ export class PickleConnections {
       this.#send(pc, Reply.TRACEBACK, tracebackText(fail(`no object ${String(ident)} on this manager (released?)`)));
       return;
     }
-    const py = this.#isBuiltin(entry.typeid) ? PYTHON_METHODS[entry.typeid] : undefined;
+    const py = pythonMethodsOf(entry.obj);
     let run: (() => unknown) | undefined;
     if (py !== undefined) {
       const fn = Object.hasOwn(py, method) ? py[method] : undefined;
