@@ -213,7 +213,9 @@ class Reader {
       const dict: unknown = this.isTuple(state) && state.length === 2 ? state[0] : state;
       if (dict instanceof Map) {
         const attributes: Record<string, unknown> = {};
-        for (const [k, v] of dict as Map<unknown, unknown>) if (typeof k === "string") attributes[k] = v;
+        for (const [k, v] of dict as Map<unknown, unknown>) {
+          if (typeof k === "string") Object.defineProperty(attributes, k, { value: v, enumerable: true, writable: true, configurable: true });
+        }
         obj.attributes = attributes;
       }
       else if (dict !== null) throw corruptData("an exception whose state is not a dict");
