@@ -37,9 +37,10 @@ class PyFacingManager extends SyncManager {}
 PyFacingManager.register("Employee", Employee);
 PyFacingManager.register("Blocker", Blocker);
 
-async function serve() {
-  const manager = new PyFacingManager({ address: ["127.0.0.1", 0], authkey: KEY, serializer: "pickle" });
-  const server = manager.getServer();
+/** A pickle server in this process; the serializer given to the manager, or to getServer(). */
+async function serve(via: "manager" | "getServer" = "manager") {
+  const manager = new PyFacingManager({ address: ["127.0.0.1", 0], authkey: KEY, ...(via === "manager" ? { serializer: "pickle" as const } : {}) });
+  const server = via === "manager" ? manager.getServer() : manager.getServer({ serializer: "pickle" });
   const address = await server.listen();
   return { manager, server, port: String((address as readonly [string, number])[1]) };
 }
@@ -107,7 +108,7 @@ describe("CPython clients on a multiproc manager (serializer: pickle)", { skip: 
     });
 
     test(`${py.name}: a client killed in the middle of a call does not harm the server`, async () => {
-      const { server, port } = await serve();
+      const { server, port } = await serve("getServer");
       const entered = new Promise<void>((resolve) => (blocker.entered = resolve));
       const victim = new PythonProcess(py, "manager_client.py", [port, KEY, "blocked"]);
       try {

@@ -78,6 +78,11 @@ export type Registered<M extends abstract new (...args: never[]) => BaseManager,
   M;
 
 const kRegistry = Symbol("multiproc.managers.registry");
+
+function checkSerializer(serializer: unknown): Serializer {
+  if (serializer === "pickle" || serializer === "multiproc") return serializer;
+  throw new ArgumentError(`serializer must be "multiproc" or "pickle", got ${describe(serializer)}`, ErrorCodes.INVALID_ARG_VALUE);
+}
 let managerCounter = 0;
 
 type State = "initial" | "started" | "serving" | "connected" | "shutdown";
@@ -161,9 +166,7 @@ export class BaseManager implements AsyncDisposable {
     if (opts.sharedMemory !== undefined && typeof opts.sharedMemory !== "boolean") {
       throw new ArgumentError(`sharedMemory must be a boolean, got ${describe(opts.sharedMemory)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
-    if (opts.serializer !== undefined && opts.serializer !== "pickle" && opts.serializer !== "multiproc") {
-      throw new ArgumentError(`serializer must be "multiproc" or "pickle", got ${describe(opts.serializer)}`, ErrorCodes.INVALID_ARG_VALUE);
-    }
+    if (opts.serializer !== undefined) this.#serializer = checkSerializer(opts.serializer);
     this.#options = opts;
     this.#address = this.#requested;
   }
@@ -230,7 +233,7 @@ export class BaseManager implements AsyncDisposable {
       allowLegacyAuth: this.#options.allowLegacyAuth,
       handshakeTimeout: this.#options.handshakeTimeout,
       maxMessageSize: this.#options.maxMessageSize,
-      serializer: this.#options.serializer,
+      serializer: this.#serializer,
     };
   }
 
@@ -269,17 +272,20 @@ export class BaseManager implements AsyncDisposable {
 
   /**
    * The server for this manager, to run in this process: `await manager.getServer().serveForever()`.
-   * Its `address` is the bound one after `await server.listen()`.
+   * Its `address` is the bound one after `await server.listen()`. `serializer` overrides the
+   * manager's (SPEC.md: "pickle" serves CPython clients; this manager's own calls follow it).
    */
-  getServer(): Server {
+  getServer(options: { serializer?: Serializer } = {}): Server {
     if (this.#state !== "initial") throw new StateError(`cannot serve from a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
+    const serializer = (checkOptions(options) as { serializer?: Serializer }).serializer;
+    if (serializer !== undefined) this.#serializer = checkSerializer(serializer);
     this.#state = "serving";
     const server = new Server(this.#serverTypes(), this.#requested ?? arbitraryAddress(), {
       authkey: this.#authkey,
       allowLegacyAuth: this.#options.allowLegacyAuth,
       handshakeTimeout: this.#options.handshakeTimeout,
       maxMessageSize: this.#options.maxMessageSize,
-      serializer: this.#options.serializer,
+      serializer: this.#serializer,
     });
     this.#server = server;
     void server.listen().then(
@@ -293,7 +299,7 @@ export class BaseManager implements AsyncDisposable {
   async connect(): Promise<void> {
     if (this.#state !== "initial") throw new StateError(`cannot connect a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
     if (this.#requested === undefined) throw new ArgumentError("connect() needs the address given to the constructor", ErrorCodes.INVALID_ARG_VALUE);
-    if (this.#options.serializer === "pickle") {
+    if (this.#serializer === "pickle") {
       await this.#pickleClient().dispatch("dummy");
       this.#state = "connected";
       return;
@@ -304,6 +310,7 @@ export class BaseManager implements AsyncDisposable {
   }
 
   #pickle: PickleClient | undefined;
+  #serializer: Serializer = "multiproc";
 
   /** The client of a manager speaking CPython's protocol (serializer "pickle"). */
   #pickleClient(): PickleClient {
@@ -328,7 +335,7 @@ export class BaseManager implements AsyncDisposable {
       });
     }
     if (this.#state === "serving" && this.#server !== undefined) this.#address = await this.#server.listen();
-    if (this.#options.serializer === "pickle") return (await this.#pickleClient().create(typeid, args)) as unknown as Remote<T>;
+    if (this.#serializer === "pickle") return (await this.#pickleClient().create(typeid, args)) as unknown as Remote<T>;
     const channel = this.#channel();
     const response = await channel.request({ kind: "create", typeid, args });
     return fromResponse(response, channel) as Remote<T>;
@@ -348,7 +355,7 @@ export class BaseManager implements AsyncDisposable {
     if (state !== "started" || this.#process === undefined) return;
     const proc = this.#process;
     try {
-      if (this.#options.serializer === "pickle") await this.#pickleClient().dispatch("shutdown");
+      if (this.#serializer === "pickle") await this.#pickleClient().dispatch("shutdown");
       else await this.#channel().request({ kind: "shutdown" });
     } catch {
       // Already gone: nothing to ask.

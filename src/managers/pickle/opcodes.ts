@@ -54,6 +54,27 @@ export const Op = {
   FRAME: 0x95, // u64 length of the frame that follows (a hint; read through)
   BYTEARRAY8: 0x96, // u64 length
   READONLY_BUFFER: 0x98,
+  // Known, and refused by the reader (ERR_PICKLE_REFUSED): references to code or to objects kept
+  // outside the pickle, out-of-band buffers, and protocol 0/1's text forms.
+  PERSID: 0x50, // P
+  BINPERSID: 0x51, // Q
+  EXT1: 0x82,
+  EXT2: 0x83,
+  EXT4: 0x84,
+  INST: 0x69, // i
+  OBJ: 0x6f, // o
+  NEXT_BUFFER: 0x97,
+  INT: 0x49, // I
+  LONG: 0x4c, // L
+  FLOAT: 0x46, // F
+  STRING: 0x53, // S
+  BINSTRING: 0x54, // T
+  SHORT_BINSTRING: 0x55, // U
+  UNICODE: 0x56, // V
+  DICT: 0x64, // d
+  LIST: 0x6c, // l
+  GET: 0x67, // g
+  PUT: 0x70, // p
 } as const;
 
 export type OpName = keyof typeof Op;
