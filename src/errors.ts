@@ -54,6 +54,11 @@ export const ErrorCodes = {
   UNKNOWN_METHOD: "ERR_UNKNOWN_METHOD",
   NOT_EXPOSED: "ERR_METHOD_NOT_EXPOSED",
   UNKNOWN_OBJECT: "ERR_UNKNOWN_OBJECT",
+  /**
+   * A pickle from a CPython peer holds something outside the value set multiproc reads (a global
+   * other than the manager protocol's, an opcode such as PERSID): refused, never run.
+   */
+  PICKLE_REFUSED: "ERR_PICKLE_REFUSED",
   RELEASED: "ERR_PROXY_RELEASED",
   NOT_HELD: "ERR_NOT_HELD",
   TOO_MANY_HOLDERS: "ERR_TOO_MANY_HOLDERS",

@@ -11,6 +11,7 @@ import type { FuzzResult } from "../chaos/fuzz/common.js";
 import { fuzzManagerLink } from "../chaos/fuzz/link.js";
 import { fuzzListener } from "../chaos/fuzz/listener.js";
 import { fuzzManagerServer } from "../chaos/fuzz/manager.js";
+import { fuzzPickleServer } from "../chaos/fuzz/pickle.js";
 
 const FIXED_SEED = 20261123;
 const RANDOM_SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -47,6 +48,16 @@ describe("fuzzing and attacks over sockets (short)", () => {
     assert.ok(r.figures["manager.requestsAnswered"]! > 0);
     assert.ok(r.figures["manager.goodCalls"]! > 0);
     for (const a of ["wrongKey.refused", "replay.refused", "oversized.refused", "slowLoris.timedOut"]) assert.ok(r.figures[`manager.${a}`]! > 0, a);
+  });
+});
+
+describe("fuzzing a manager server with serializer pickle (short)", () => {
+  test(`damaged pickles from 4 connections, each answered, seed ${RANDOM_SEED}`, async () => {
+    const r = await fuzzPickleServer({ seed: RANDOM_SEED, scale: 0.01 });
+    noFailures(r, RANDOM_SEED);
+    assert.ok(r.figures["pickleServer.requestsAnswered"]! > 0);
+    assert.ok(r.figures["pickleServer.goodCalls"]! > 0);
+    for (const a of ["wrongKey.refused", "replay.refused", "oversized.refused"]) assert.ok(r.figures[`pickleServer.${a}`]! > 0, a);
   });
 });
 

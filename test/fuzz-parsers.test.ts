@@ -12,6 +12,7 @@ import { dumps, handleTypesOf, loads, loadsAsync } from "#internal/transport/ser
 import type { Verdicts } from "../chaos/fuzz/common.js";
 import { fuzzFraming, fuzzManagerRequests, fuzzMessages, fuzzPoolFrames } from "../chaos/fuzz/parsers.js";
 import { fuzzRing, fuzzShareableList } from "../chaos/fuzz/shared.js";
+import { fuzzPickles } from "../chaos/fuzz/pickle.js";
 import { slowSqr, sqr } from "./fixtures/pool-targets.js";
 
 const FIXED_SEED = 20261123;
@@ -30,6 +31,7 @@ describe("fuzzing (short)", () => {
     test(`manager requests (loads + shape check), seed ${seed}`, () => noCrashes(fuzzManagerRequests({ seed, scale: SCALE })));
     test(`CPython framing in random chunks, seed ${seed}`, () => noCrashes(fuzzFraming({ seed, scale: SCALE })));
     test(`pool frames (both directions), seed ${seed}`, () => noCrashes(fuzzPoolFrames({ seed, scale: SCALE })));
+    test(`pickles from CPython peers (managers/pickle reader), seed ${seed}`, () => noCrashes(fuzzPickles({ seed, scale: SCALE })));
     test(`ring frames and header, seed ${seed}`, () => {
       const r = fuzzRing({ seed, scale: SCALE });
       noCrashes(r.verdicts);

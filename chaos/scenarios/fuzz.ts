@@ -9,6 +9,7 @@ import { fuzzManagerLink } from "../fuzz/link.js";
 import { fuzzListener } from "../fuzz/listener.js";
 import { fuzzManagerServer } from "../fuzz/manager.js";
 import { fuzzFraming, fuzzManagerRequests, fuzzMessages, fuzzPoolFrames, parsersResult } from "../fuzz/parsers.js";
+import { fuzzPickles, fuzzPickleServer } from "../fuzz/pickle.js";
 import { fuzzQueues } from "../fuzz/queues.js";
 import { fuzzRing, fuzzShareableList } from "../fuzz/shared.js";
 
@@ -26,7 +27,7 @@ function standard(r: FuzzResult): ScenarioResult {
 }
 
 export async function fuzzParsersScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
-  const verdicts: Verdicts[] = [fuzzMessages(opts), fuzzManagerRequests(opts), fuzzFraming(opts), fuzzPoolFrames(opts)];
+  const verdicts: Verdicts[] = [fuzzMessages(opts), fuzzManagerRequests(opts), fuzzFraming(opts), fuzzPoolFrames(opts), fuzzPickles(opts)];
   return Promise.resolve(standard(parsersResult("fuzz-parsers", verdicts)));
 }
 
@@ -58,4 +59,8 @@ export async function fuzzManagerScenario(opts: ScenarioOptions): Promise<Scenar
 
 export async function fuzzLinkScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
   return standard(await fuzzManagerLink(opts));
+}
+
+export async function fuzzPickleServerScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+  return standard(await fuzzPickleServer(opts));
 }

@@ -6,7 +6,7 @@ import { mainKillChaos } from "./main-kill.js";
 import { managerKillChaos } from "./manager-kill.js";
 import { poolChaos } from "./pool.js";
 import { queueChaos } from "./queue.js";
-import { fuzzLinkScenario, fuzzListenerScenario, fuzzManagerScenario, fuzzParsersScenario, fuzzSharedScenario } from "./fuzz.js";
+import { fuzzLinkScenario, fuzzListenerScenario, fuzzManagerScenario, fuzzParsersScenario, fuzzPickleServerScenario, fuzzSharedScenario } from "./fuzz.js";
 
 export const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<ScenarioResult>> = {
   pool: poolChaos,
@@ -20,5 +20,6 @@ export const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<Scenar
   "fuzz-shared": fuzzSharedScenario,
   "fuzz-listener": fuzzListenerScenario,
   "fuzz-manager": fuzzManagerScenario,
+  "fuzz-pickle-server": fuzzPickleServerScenario,
   "fuzz-link": fuzzLinkScenario,
 };

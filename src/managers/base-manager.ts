@@ -10,8 +10,9 @@ import { checkInteger, checkLimit, checkOptions, describe } from "../validate.js
 import { Channel } from "./channel.js";
 import { PROTOCOL_VERSION } from "./messages.js";
 import { BaseProxy, fromResponse, registerProxyType, type Remote } from "./proxy.js";
-import { kStopped, Server, type ServerType } from "./server.js";
+import { kStopped, Server, type Serializer, type ServerType } from "./server.js";
 import { BUILTIN_TYPES } from "./builtin-types.js";
+import { PickleClient } from "./pickle/client.js";
 import { localType, runManagerServer, type ServerSpec, type TypeSpec } from "./server-entry.js";
 
 /** A class or a factory function that makes the object a typeid stands for. */
@@ -54,6 +55,11 @@ export interface ManagerOptions {
    * as for a client on another machine.
    */
   sharedMemory?: boolean;
+  /**
+   * "pickle": speak CPython's manager protocol (docs/cpython-managers.md), so CPython clients use
+   * this manager's server and this manager's client uses a CPython server. Default "multiproc".
+   */
+  serializer?: Serializer;
 }
 
 export interface StartOptions {
@@ -83,6 +89,11 @@ const startedSockets = new Set<string>();
 process.on("exit", () => {
   for (const path of startedSockets) removeSocketFile(path);
 });
+
+function checkSerializer(serializer: unknown): Serializer {
+  if (serializer === "pickle" || serializer === "multiproc") return serializer;
+  throw new ArgumentError(`serializer must be "multiproc" or "pickle", got ${describe(serializer)}`, ErrorCodes.INVALID_ARG_VALUE);
+}
 let managerCounter = 0;
 
 type State = "initial" | "started" | "serving" | "connected" | "shutdown";
@@ -166,6 +177,7 @@ export class BaseManager implements AsyncDisposable {
     if (opts.sharedMemory !== undefined && typeof opts.sharedMemory !== "boolean") {
       throw new ArgumentError(`sharedMemory must be a boolean, got ${describe(opts.sharedMemory)}`, ErrorCodes.INVALID_ARG_TYPE);
     }
+    if (opts.serializer !== undefined) this.#serializer = checkSerializer(opts.serializer);
     this.#options = opts;
     this.#address = this.#requested;
   }
@@ -244,6 +256,7 @@ export class BaseManager implements AsyncDisposable {
       allowLegacyAuth: this.#options.allowLegacyAuth,
       handshakeTimeout: this.#options.handshakeTimeout,
       maxMessageSize: this.#options.maxMessageSize,
+      serializer: this.#serializer,
     };
   }
 
@@ -284,17 +297,21 @@ export class BaseManager implements AsyncDisposable {
 
   /**
    * The server for this manager, to run in this process: `await manager.getServer().serveForever()`.
-   * Its `address` is the bound one after `await server.listen()`.
+   * Its `address` is the bound one after `await server.listen()`. `serializer` overrides the
+   * manager's (SPEC.md: "pickle" serves CPython clients; this manager's own calls follow it).
    */
-  getServer(): Server {
+  getServer(options: { serializer?: Serializer } = {}): Server {
     this.#leaveStoppedServer();
     if (this.#state !== "initial") throw new StateError(`cannot serve from a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
+    const serializer = (checkOptions(options) as { serializer?: Serializer }).serializer;
+    if (serializer !== undefined) this.#serializer = checkSerializer(serializer);
     this.#state = "serving";
     const server = new Server(this.#serverTypes(), this.#requested ?? arbitraryAddress(), {
       authkey: this.#authkey,
       allowLegacyAuth: this.#options.allowLegacyAuth,
       handshakeTimeout: this.#options.handshakeTimeout,
       maxMessageSize: this.#options.maxMessageSize,
+      serializer: this.#serializer,
     });
     this.#server = server;
     void server.listen().then(
@@ -309,9 +326,24 @@ export class BaseManager implements AsyncDisposable {
     this.#leaveStoppedServer();
     if (this.#state !== "initial") throw new StateError(`cannot connect a manager that is ${this.#state}`, { code: ErrorCodes.ALREADY_STARTED });
     if (this.#requested === undefined) throw new ArgumentError("connect() needs the address given to the constructor", ErrorCodes.INVALID_ARG_VALUE);
+    if (this.#serializer === "pickle") {
+      await this.#pickleClient().dispatch("dummy");
+      this.#state = "connected";
+      return;
+    }
     const response = await this.#channel().request({ kind: "hello", version: PROTOCOL_VERSION });
     fromResponse(response, this.#channel());
     this.#state = "connected";
+  }
+
+  #pickle: PickleClient | undefined;
+  #serializer: Serializer = "multiproc";
+
+  /** The client of a manager speaking CPython's protocol (serializer "pickle"). */
+  #pickleClient(): PickleClient {
+    if (this.#address === undefined) throw new StateError("the manager has no address yet", { code: ErrorCodes.NOT_STARTED });
+    this.#pickle ??= new PickleClient(this.#address, { authkey: this.#authkey, allowLegacyAuth: this.#options.allowLegacyAuth, handshakeTimeout: this.#options.handshakeTimeout });
+    return this.#pickle;
   }
 
   #channel(): Channel {
@@ -330,6 +362,7 @@ export class BaseManager implements AsyncDisposable {
       });
     }
     if (this.#state === "serving" && this.#server !== undefined) this.#address = await this.#server.listen();
+    if (this.#serializer === "pickle") return (await this.#pickleClient().create(typeid, args)) as unknown as Remote<T>;
     const channel = this.#channel();
     const response = await channel.request({ kind: "create", typeid, args });
     return fromResponse(response, channel) as Remote<T>;
@@ -340,6 +373,8 @@ export class BaseManager implements AsyncDisposable {
     const state = this.#state;
     if (state === "shutdown") return;
     this.#state = "shutdown";
+    // Idle call connections close now; a shutdown request below opens one of its own.
+    this.#pickle?.close();
     if (state === "serving") {
       this.#server?.stop();
       return;
@@ -348,7 +383,8 @@ export class BaseManager implements AsyncDisposable {
     const proc = this.#process;
     if (typeof this.#address === "string") startedSockets.delete(this.#address);
     try {
-      await this.#channel().request({ kind: "shutdown" });
+      if (this.#serializer === "pickle") await this.#pickleClient().dispatch("shutdown");
+      else await this.#channel().request({ kind: "shutdown" });
     } catch {
       // Already gone: nothing to ask.
     }

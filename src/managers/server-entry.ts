@@ -6,7 +6,7 @@ import { Client, type Address } from "../connection/listener.js";
 import { reviveTarget } from "../target-revive.js";
 import type { TargetDescriptor } from "../target.js";
 import { BUILTIN_TYPES } from "./builtin-types.js";
-import { Server, type ServerType } from "./server.js";
+import { Server, type Serializer, type ServerType } from "./server.js";
 
 export interface TypeSpec {
   typeid: string;
@@ -25,6 +25,7 @@ export interface ServerSpec {
   allowLegacyAuth: boolean | undefined;
   handshakeTimeout: number | undefined;
   maxMessageSize: number | undefined;
+  serializer?: Serializer;
 }
 
 type Callable = (...args: unknown[]) => unknown;
@@ -68,6 +69,7 @@ export async function runManagerServer(spec: ServerSpec, report: Address, report
       allowLegacyAuth: spec.allowLegacyAuth,
       handshakeTimeout: spec.handshakeTimeout,
       maxMessageSize: spec.maxMessageSize,
+      serializer: spec.serializer,
     });
     const address = await server.listen();
     await conn.send({ ok: true, address });

@@ -15,6 +15,7 @@ import { localServers, type LocalServer } from "./local-servers.js";
 import type { Request, Token } from "./messages.js";
 import { ObjectRegistry, publicMethods, type StoredRef } from "./object-registry.js";
 import { ServerConnections, type ServerConn } from "./server-connections.js";
+import { PickleConnections } from "./pickle/server.js";
 
 /** How the server makes and exposes objects of one typeid. */
 export interface ServerType {
@@ -32,7 +33,21 @@ export interface ServerOptions {
   handshakeTimeout?: number;
   /** Largest request accepted from an authenticated client (default 1 GiB). */
   maxMessageSize?: number;
+  /** "pickle": serve CPython clients with CPython's manager protocol (pickle/server.ts). */
+  serializer?: Serializer;
 }
+
+/**
+ * How a manager's messages are written: "multiproc" (the default, multiproc's own format) or
+ * "pickle" (CPython's manager protocol, for CPython clients and servers; docs/cpython-managers.md).
+ *
+ * @example
+ * ```ts
+ * const manager = new SyncManager({ address: ["0.0.0.0", 50000], authkey: "abc", serializer: "pickle" });
+ * await manager.getServer().serveForever(); // Python: SyncManager(("host", 50000), b"abc").connect()
+ * ```
+ */
+export type Serializer = "multiproc" | "pickle";
 
 const DEFAULT_MAX_MESSAGE = 1 << 30;
 
@@ -47,6 +62,7 @@ export class Server implements LocalServer {
   #listener: Listener | undefined;
   readonly #objects: ObjectRegistry;
   readonly #conns: ServerConnections;
+  readonly #pickle: PickleConnections | undefined;
   #stopped = false;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
@@ -61,6 +77,7 @@ export class Server implements LocalServer {
       (sc, m) => this.#dispatch(sc, m),
       (sc) => this.#objects.releaseHolder(sc.id, sc.refs),
     );
+    this.#pickle = options.serializer === "pickle" ? new PickleConnections(this, types, this.#objects) : undefined;
     this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -87,7 +104,7 @@ export class Server implements LocalServer {
         // A client that failed the handshake is already gone; there is nothing to answer.
         if (!("conn" in outcome)) return;
         if (this.#stopped) outcome.conn.close();
-        else this.#conns.serve(outcome.conn);
+        else (this.#pickle ?? this.#conns).serve(outcome.conn);
       });
     }
     await this.#listener.ready;
@@ -112,6 +129,7 @@ export class Server implements LocalServer {
     localServers.delete(this.sid);
     this.#listener?.close();
     this.#conns.close();
+    this.#pickle?.close();
     this.#objects.clear();
     unpinAllTables();
     this.#resolveDone();
@@ -124,7 +142,7 @@ export class Server implements LocalServer {
 
   /** How many authenticated clients are connected (for tests and diagnostics). */
   get connectionCount(): number {
-    return this.#conns.size;
+    return this.#conns.size + (this.#pickle?.size ?? 0);
   }
 
   /** How many objects are alive (for tests and diagnostics). */
