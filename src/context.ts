@@ -14,6 +14,17 @@ import { Process } from "./process.js";
 import { SharedMemory } from "./shared/shared-memory.js";
 import { syncPrimitives, type SyncPrimitives } from "./sync/primitives.js";
 
+/**
+ * Every factory of the package bound to one start method: `new ctx.Queue()`, `new ctx.Process(...)`, `ctx.Pipe()` (Python's context objects).
+ *
+ * @example
+ * ```ts
+ * import { getContext, type Context } from "multiproc";
+ * const ctx: Context = getContext("thread");
+ * await using pool = new ctx.Pool(2);
+ * console.log(await pool.map((x: number) => x * x, [1, 2, 3])); // [ 1, 4, 9 ]
+ * ```
+ */
 export interface Context extends SyncPrimitives {
   readonly startMethod: StartMethod;
   readonly Process: typeof Process;
@@ -56,7 +67,17 @@ function makeContext(method: StartMethod): Context {
 
 const contexts = new Map<StartMethod, Context>();
 
-/** The context for a start method ("process" by default, or whatever setStartMethod chose). */
+/**
+ * The context for a start method ("process" by default, or whatever setStartMethod chose).
+ *
+ * @example
+ * ```ts
+ * import { getContext } from "multiproc";
+ * const ctx = getContext("thread");
+ * const q = new ctx.Queue<string>();
+ * const p = new ctx.Process({ target: (q: { putSync(v: string): void }) => q.putSync("hi"), args: [q] });
+ * ```
+ */
 export function getContext(kind?: StartMethod): Context {
   const method = kind === undefined ? getStartMethod() : checkStartMethod(kind);
   let ctx = contexts.get(method);

@@ -1,3 +1,8 @@
+/**
+ * Everything: processes and pools, queues and pipes, locks, shared values and memory, managers, the cluster pool. `import { Pool, Queue, Lock } from "multiproc"`.
+ *
+ * @module multiproc
+ */
 // multiproc: Python's multiprocessing for Node.js. Everything public is exported from here.
 import { availableParallelism } from "node:os";
 import { registerForeignType, registerLazyHandleType } from "./transport/handles.js";
@@ -52,7 +57,15 @@ export { SharedArray, RawArray, type SizeOrSequence } from "./shared/shared-arra
 export type { Typecode, ValueType, ViewType, AtomicTypecode } from "./shared/typecodes.js";
 export type { SynchronizedOptions } from "./shared/synchronized.js";
 
-/** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
+/**
+ * How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count).
+ *
+ * @example
+ * ```ts
+ * import { cpuCount, Pool } from "multiproc";
+ * await using pool = new Pool(cpuCount()); // what new Pool() does by default
+ * ```
+ */
 export function cpuCount(): number {
   return availableParallelism();
 }

@@ -7,9 +7,29 @@ import { checkOptions, checkTimeout, describe } from "./validate.js";
 import { collectAbandons } from "./transport/handles.js";
 import { backendFor, defaultStartMethod } from "./backends/registry.js";
 
-/** A function that can run in a child: its arguments are `A`, its result is ignored. */
+/**
+ * A function that can run in a child: its arguments are `A`, its result is ignored.
+ *
+ * @example
+ * ```ts
+ * import { Process, type Target } from "multiproc";
+ * export const report: Target<[string]> = (msg) => console.log(msg);
+ * new Process({ target: report, args: ["done"] }).start();
+ * ```
+ */
 export type Target<A extends unknown[]> = (...args: A) => unknown;
 
+/**
+ * What `new Process({...})` takes: the target, its arguments, a name and whether it is a daemon.
+ *
+ * @example
+ * ```ts
+ * import { Process, type ProcessOptions } from "multiproc";
+ * export function work(n: number) { console.log(n * 2); }
+ * const options: ProcessOptions<[number]> = { target: work, args: [21], name: "doubler", daemon: true };
+ * new Process(options).start();
+ * ```
+ */
 export interface ProcessOptions<A extends unknown[]> {
   target: Target<A>;
   /** Arguments; multiproc objects (queues, locks, segments, ...) in here work in the child. */
@@ -21,6 +41,25 @@ export interface ProcessOptions<A extends unknown[]> {
 
 const live = new Set<Process<unknown[]>>();
 
+/**
+ * A function run in another process or thread (Python's `multiprocessing.Process`). Its arguments may hold any multiproc object (queues, locks, shared memory, proxies).
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Process } from "multiproc";
+ *
+ * export function greet(name: string) {
+ *   console.log(`hello ${name} from pid ${process.pid}`);
+ * }
+ *
+ * if (isMainProcess()) {
+ *   const p = new Process({ target: greet, args: ["bob"] });
+ *   p.start();
+ *   await p.join();
+ *   console.log(p.exitCode); // 0
+ * }
+ * ```
+ */
 export class Process<A extends unknown[] = unknown[]> {
   /** The start method; subclasses made by a context pin it. */
   protected static startMethod: StartMethod | undefined = undefined;
@@ -183,7 +222,16 @@ export class Process<A extends unknown[] = unknown[]> {
   }
 }
 
-/** The children of this process that are still running. */
+/**
+ * The children of this process that are still running.
+ *
+ * @example
+ * ```ts
+ * import { activeChildren, Process } from "multiproc";
+ * new Process({ target: () => new Promise((r) => setTimeout(r, 100)) }).start();
+ * console.log(activeChildren().length); // 1
+ * ```
+ */
 export function activeChildren(): Process<unknown[]>[] {
   return [...live];
 }

@@ -4,9 +4,31 @@ import { ErrorCodes, TimeoutError } from "../errors.js";
 import { checkOptions, checkTimeout } from "../validate.js";
 import { BaseProxy, registerProxyType } from "./proxy.js";
 
-/** Dict keys are compared by value on the server, so they are primitives. */
+/**
+ * Dict keys are compared by value on the server, so they are primitives.
+ *
+ * @example
+ * ```ts
+ * import { Manager, type DictKey } from "multiproc";
+ * await using manager = await Manager();
+ * const key: DictKey = 0.25;
+ * const d = await manager.dict<DictKey, unknown>();
+ * await d.set(key, null);
+ * ```
+ */
 export type DictKey = string | number | bigint | boolean | null | undefined;
 
+/**
+ * Options of the proxies' blocking calls (queue put and get, lock acquire): `block` and a `timeout` in ms.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const q = await manager.Queue<number>();
+ * await q.get({ block: true, timeout: 100 }).catch((err) => console.log(err.code)); // "ERR_QUEUE_EMPTY"
+ * ```
+ */
 export interface BlockOptions {
   /** Wait when the operation cannot proceed now (default true). */
   block?: boolean;
@@ -19,6 +41,18 @@ function checked<T extends object | undefined>(options: T): T {
   return options;
 }
 
+/**
+ * A proxy of a manager's dict: `await d.set(k, v)`, `await d.get(k)`, has, delete, keys, values, entries, update, pop, ...
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const d = await manager.dict<string, number>();
+ * await d.set("a", 1);
+ * console.log(await d.get("a"), await d.has("b"), await d.size()); // 1 false 1
+ * ```
+ */
 export class DictProxy<K extends DictKey = DictKey, V = unknown> extends BaseProxy {
   get(key: K): Promise<V | undefined>;
   get<D>(key: K, fallback: D): Promise<V | D>;
@@ -71,6 +105,19 @@ export class DictProxy<K extends DictKey = DictKey, V = unknown> extends BasePro
   }
 }
 
+/**
+ * A proxy of a manager's list: `await l.append(x)`, get, set, extend, insert, pop, remove, index, count, sort, toArray, ...
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const l = await manager.list([3, 1, 2]);
+ * await l.append(0);
+ * await l.sort();
+ * console.log(await l.toArray(), await l.length()); // [ 0, 1, 2, 3 ] 4
+ * ```
+ */
 export class ListProxy<T = unknown> extends BaseProxy {
   /** Item `i`; negative indices count from the end, as in Python. */
   get(i: number): Promise<T> {
@@ -118,6 +165,18 @@ export class ListProxy<T = unknown> extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's Namespace: attributes through `await ns.set(name, v)` and `await ns.get(name)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const ns = await manager.Namespace();
+ * await ns.set("answer", 42);
+ * console.log(await ns.get("answer"), await ns.toObject()); // 42 { answer: 42 }
+ * ```
+ */
 export class NamespaceProxy extends BaseProxy {
   /** The attribute's value; a missing one rejects (AttributeError). */
   get<T = unknown>(name: string): Promise<T> {
@@ -137,6 +196,17 @@ export class NamespaceProxy extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's Value: `await v.get()` and `await v.set(x)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const v = await manager.Value("i", 1);
+ * await v.set((await v.get()) + 1);
+ * ```
+ */
 export class ValueProxy<T = unknown> extends BaseProxy {
   get(): Promise<T> {
     return this._callMethod("get") as Promise<T>;
@@ -146,6 +216,18 @@ export class ValueProxy<T = unknown> extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's Array: `await a.get(i)`, `await a.set(i, x)`, length, toArray.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const a = await manager.Array("i", [1, 2, 3]);
+ * await a.set(0, 10);
+ * console.log(await a.toArray()); // [ 10, 2, 3 ]
+ * ```
+ */
 export class ArrayProxy<T extends number | bigint = number> extends BaseProxy {
   get(i: number): Promise<T> {
     return this._callMethod("get", [i]) as Promise<T>;
@@ -164,6 +246,18 @@ export class ArrayProxy<T extends number | bigint = number> extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's Queue: put, get, qsize, empty, full and their nowait forms, all async.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const q = await manager.Queue<string>();
+ * await q.put("job");
+ * console.log(await q.get({ timeout: 1000 })); // job
+ * ```
+ */
 export class QueueProxy<T = unknown> extends BaseProxy {
   /** Puts an item; a full queue waits (or rejects with Full when not blocking or at the timeout). */
   put(item: T, options?: BlockOptions): Promise<void> {
@@ -190,6 +284,20 @@ export class QueueProxy<T = unknown> extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's JoinableQueue: a QueueProxy with taskDone() and join().
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const q = await manager.JoinableQueue<number>();
+ * await q.put(1);
+ * await q.get();
+ * await q.taskDone();
+ * await q.join();
+ * ```
+ */
 export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {
   taskDone(): Promise<void> {
     return this._callMethod("taskDone") as Promise<void>;
@@ -206,6 +314,17 @@ async function hold(proxy: { acquire(o?: BlockOptions): Promise<boolean>; releas
   return { [Symbol.asyncDispose]: () => proxy.release() };
 }
 
+/**
+ * A proxy of a manager's Lock: acquire, release and hold(), all async.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const lock = await manager.Lock();
+ * await using _ = await lock.hold();
+ * ```
+ */
 export class LockProxy extends BaseProxy {
   /** Resolves true once held, false when not blocking or at the timeout. */
   acquire(options?: BlockOptions): Promise<boolean> {
@@ -222,6 +341,18 @@ export class LockProxy extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's RLock.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const rlock = await manager.RLock();
+ * await rlock.acquire();
+ * await rlock.release();
+ * ```
+ */
 export class RLockProxy extends BaseProxy {
   acquire(options?: BlockOptions): Promise<boolean> {
     return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
@@ -234,6 +365,18 @@ export class RLockProxy extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's Semaphore or BoundedSemaphore.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const sem = await manager.Semaphore(2);
+ * await sem.acquire();
+ * await sem.release();
+ * ```
+ */
 export class SemaphoreProxy extends BaseProxy {
   acquire(options?: BlockOptions): Promise<boolean> {
     return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
@@ -249,6 +392,19 @@ export class SemaphoreProxy extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's Condition: acquire, release, wait, waitFor, notify, notifyAll.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const cond = await manager.Condition();
+ * await cond.acquire();
+ * await cond.notifyAll();
+ * await cond.release();
+ * ```
+ */
 export class ConditionProxy extends BaseProxy {
   acquire(options?: BlockOptions): Promise<boolean> {
     return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
@@ -284,6 +440,18 @@ export class ConditionProxy extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's Event: set, clear, isSet, wait.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const ev = await manager.Event();
+ * await ev.set();
+ * console.log(await ev.wait({ timeout: 100 })); // true
+ * ```
+ */
 export class EventProxy extends BaseProxy {
   set(): Promise<void> {
     return this._callMethod("set") as Promise<void>;
@@ -299,6 +467,17 @@ export class EventProxy extends BaseProxy {
   }
 }
 
+/**
+ * A proxy of a manager's Barrier: wait, reset, abort, parties, nWaiting, broken.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "multiproc";
+ * await using manager = await Manager();
+ * const barrier = await manager.Barrier(1);
+ * console.log(await barrier.wait()); // 0
+ * ```
+ */
 export class BarrierProxy extends BaseProxy {
   /** This party's arrival index (0..parties-1); BrokenBarrierError after abort, reset or a timeout. */
   wait(options?: { timeout?: number }): Promise<number> {

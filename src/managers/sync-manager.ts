@@ -8,6 +8,19 @@ import type {
   NamespaceProxy, QueueProxy, RLockProxy, SemaphoreProxy, ValueProxy,
 } from "./proxies.js";
 
+/**
+ * The manager that makes shared dict, list, Namespace, Queue, locks, Value and Array objects whose proxies work from any process (Python's `multiprocessing.managers.SyncManager`). `await Manager()` gives a started one.
+ *
+ * @example
+ * ```ts
+ * import { SyncManager } from "multiproc/managers";
+ * await using manager = new SyncManager();
+ * await manager.start();
+ * const l = await manager.list([1, 2, 3]);
+ * await l.append(4);
+ * console.log(await l.toArray()); // [ 1, 2, 3, 4 ]
+ * ```
+ */
 export class SyncManager extends BaseManager {
   protected static override builtinTypeids: ReadonlySet<string> = new Set(Object.keys(SYNC_TYPES));
 
@@ -62,7 +75,27 @@ export class SyncManager extends BaseManager {
 
 for (const typeid of Object.keys(SYNC_TYPES)) SyncManager.register(typeid, undefined, { createMethod: false });
 
-/** A started SyncManager whose server runs in a child process (Python's multiprocessing.Manager()). */
+/**
+ * A started SyncManager whose server runs in a child process (Python's multiprocessing.Manager()).
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Manager, Process, type DictProxy } from "multiproc";
+ *
+ * export async function fill(d: DictProxy<number, number>, i: number) {
+ *   await d.set(i, i * 2);
+ * }
+ *
+ * if (isMainProcess()) {
+ *   await using manager = await Manager(); // shut down at the end of the block
+ *   const d = await manager.dict<number, number>();
+ *   const ps = [0, 1, 2].map((i) => new Process({ target: fill, args: [d, i] }));
+ *   ps.forEach((p) => p.start());
+ *   for (const p of ps) await p.join();
+ *   console.log(await d.entries()); // [ [ 0, 0 ], [ 1, 2 ], [ 2, 4 ] ] in some order
+ * }
+ * ```
+ */
 export async function Manager(options: ManagerOptions = {}): Promise<SyncManager> {
   const manager = new SyncManager(options);
   await manager.start();

@@ -13,14 +13,45 @@ import { checkProgress, makeProgress, type ProgressOption } from "./progress.js"
 import { AsyncResult } from "./results.js";
 import type { Call, Engine, TargetEntry } from "./task.js";
 
+/**
+ * Options every Pool call takes: an AbortSignal, and a `timeout` (ms) each task may run before its worker is replaced.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * const ac = new AbortController();
+ * const result = pool.apply((n: number) => n + 1, [1], { signal: ac.signal });
+ * ```
+ */
 export interface CallOptions {
   signal?: AbortSignal;
   /** Milliseconds a task (a chunk, for maps) may run, counted from its start in the worker; past it, the task fails with TimeoutError and its worker is replaced. */
   timeout?: number;
 }
 
+/**
+ * Options of Pool.applyAsync: the CallOptions plus Python's callback and errorCallback.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * pool.applyAsync((n: number) => n * 2, [21], { callback: (v) => console.log(v), errorCallback: (e) => console.error(e) });
+ * ```
+ */
 export interface ApplyOptions<R> extends CallOptions, Callbacks<R> {}
 
+/**
+ * Options of map, starmap, imap and imapUnordered: `chunksize` (items per task), `progress`, and the CallOptions.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * const out = await pool.map((x: number) => 1 / x, [1, 2, 4], { chunksize: 2, progress: true });
+ * ```
+ */
 export interface MapOptions extends CallOptions {
   /** Items per task. map: ceil(length / (4 x processes)) when the length is known, else 1; imap: 1. */
   chunksize?: number;
@@ -28,6 +59,17 @@ export interface MapOptions extends CallOptions {
   progress?: ProgressOption;
 }
 
+/**
+ * Options of mapAsync and starmapAsync: MapOptions plus Python's callback and errorCallback.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * const r = pool.mapAsync((x: number) => x + 1, [1, 2], { callback: (values) => console.log(values) });
+ * await r.wait();
+ * ```
+ */
 export interface MapAsyncOptions<R> extends MapOptions, Callbacks<R[]> {}
 
 type Fn<A extends unknown[], R> = (...args: A) => R;

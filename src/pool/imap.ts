@@ -23,7 +23,18 @@ export interface ImapSettings {
   progress: Progress | undefined;
 }
 
-/** The async iterator imap and imapUnordered return. Breaking out of `for await` stops the work. */
+/**
+ * The async iterator imap and imapUnordered return. Breaking out of `for await` stops the work.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * for await (const y of pool.imap((x: number) => x * 10, [1, 2, 3])) {
+ *   console.log(y); // 10, 20, 30 in order
+ * }
+ * ```
+ */
 export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
   readonly #host: Host;
   #source: ChunkSource<unknown> | undefined;

@@ -7,11 +7,32 @@ import type { QueueCore } from "./core.js";
 import { QueueKind, W } from "./queue-segment.js";
 import { adoptedCore, createCore, encode, registerQueueClass, waitSpec } from "./queue.js";
 
+/**
+ * Options of `new SimpleQueue({...})`.
+ *
+ * @example
+ * ```ts
+ * import { SimpleQueue, type SimpleQueueOptions } from "multiproc";
+ * const options: SimpleQueueOptions = {};
+ * const q = new SimpleQueue<string>(options);
+ * ```
+ */
 export interface SimpleQueueOptions {
   /** Bytes of shared memory for the items (default 256 KiB); put waits for room beyond it. */
   capacity?: number;
 }
 
+/**
+ * A queue with only put, get, empty and close (Python's `multiprocessing.SimpleQueue`).
+ *
+ * @example
+ * ```ts
+ * import { SimpleQueue } from "multiproc";
+ * const q = new SimpleQueue<string>();
+ * await q.put("job");
+ * console.log(await q.get(), q.empty()); // job true
+ * ```
+ */
 export class SimpleQueue<T = unknown> implements AsyncIterable<T>, Disposable, AsyncDisposable {
   readonly #core: QueueCore;
 

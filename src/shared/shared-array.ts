@@ -16,6 +16,17 @@ import { decode, encode, formatItem, typeInfo, type AnyView, type TypeInfo, type
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 const MAX_LENGTH = 2 ** 32;
 
+/**
+ * What SharedArray and RawArray are made from: a length (zero-filled) or the initial items.
+ *
+ * @example
+ * ```ts
+ * import { SharedArray, type SizeOrSequence } from "multiproc";
+ * const init: SizeOrSequence<"d"> = [1.5, 2.5];
+ * const arr = new SharedArray("d", init);
+ * const zeros = new SharedArray("d", 10);
+ * ```
+ */
 export type SizeOrSequence<T extends Typecode> = number | Iterable<ValueType<T>> | ArrayLike<ValueType<T>>;
 
 interface RawArrayState {
@@ -54,7 +65,16 @@ function toItems(sizeOrSequence: unknown): { length: number; items: unknown[] | 
   throw new ArgumentError(`sizeOrSequence must be a length or a sequence of values, got ${describe(sizeOrSequence)}`, ErrorCodes.INVALID_ARG_TYPE);
 }
 
-/** A shared array without a lock (Python's RawArray). */
+/**
+ * A shared array without a lock (Python's RawArray).
+ *
+ * @example
+ * ```ts
+ * import { RawArray } from "multiproc";
+ * const samples = new RawArray("d", 1024); // 1024 zeros, no lock
+ * samples.view.fill(1.5);
+ * ```
+ */
 export class RawArray<T extends Typecode = Typecode> implements Disposable, Iterable<ValueType<T>> {
   readonly typecode: T;
   readonly length: number;
@@ -183,7 +203,27 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
   }
 }
 
-/** A shared array guarded by a lock (Python's multiprocessing.Array). */
+/**
+ * A shared array guarded by a lock (Python's multiprocessing.Array).
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Process, SharedArray } from "multiproc";
+ *
+ * export function negate(arr: SharedArray<"i">) {
+ *   for (let i = 0; i < arr.length; i++) arr.set(i, -arr.get(i));
+ * }
+ *
+ * if (isMainProcess()) {
+ *   const arr = new SharedArray("i", [0, 1, 2, 3]); // Python's Array('i', range(4))
+ *   const p = new Process({ target: negate, args: [arr] });
+ *   p.start();
+ *   await p.join();
+ *   console.log([...arr]); // [ 0, -1, -2, -3 ]
+ *   console.log(arr.view); // Int32Array over the shared memory
+ * }
+ * ```
+ */
 export class SharedArray<T extends Typecode = Typecode> implements Disposable, Iterable<ValueType<T>> {
   readonly #raw: RawArray<T>;
   readonly #lock: Lock | RLock | null;
