@@ -129,10 +129,21 @@ interface ErrorOptionsWithCode {
 export class ProcessError extends Error {
   readonly code: ErrorCode;
   constructor(message: string, options: ErrorOptionsWithCode = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const code = options.code ?? ErrorCodes.PROCESS;
+    super(withReference(message, code), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.code = options.code ?? ErrorCodes.PROCESS;
+    this.code = code;
   }
+}
+
+/**
+ * Every message ends by naming its entry in docs/errors.md (cause and fix of each code), added
+ * here once rather than at each call site (issue #17). A message that already names an entry is
+ * left as it is: an error rebuilt from one that travelled (a manager's reply, a child's failure)
+ * or one that quotes its cause (a RemoteError quotes the remote error) keeps the more precise one.
+ */
+function withReference(message: string, code: string): string {
+  return message.includes("(see docs/errors.md#") ? message : `${message} (see docs/errors.md#${code.toLowerCase()})`;
 }
 
 function defaultCode(code: ErrorCode) {
