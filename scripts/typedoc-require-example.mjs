@@ -1,14 +1,22 @@
-// A TypeDoc plugin (loaded by typedoc.json): every public export, that is every class,
+// A TypeDoc plugin (loaded by typedoc.json). Every public export, that is every class,
 // interface, function, type alias and variable reachable from the package's entries, must carry
 // an `@example` in its doc comment. TypeDoc's own validation.notDocumented only asks for *a*
 // comment; the team asked for an example on each (issue #17), so a missing one fails the build.
-import { Application, ReflectionKind } from "typedoc";
+import { Application, Converter, ReflectionKind } from "typedoc";
 
 const EXPORT_KINDS =
   ReflectionKind.Class | ReflectionKind.Interface | ReflectionKind.Function | ReflectionKind.TypeAlias | ReflectionKind.Variable;
 
 /** @param {import("typedoc").Application} app */
 export function load(app) {
+  // Members keyed by the package's internal symbols (kReduce, kEnter, ... in src/) are plumbing
+  // between its own modules, not API: they stay out of the reference.
+  app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
+    const members = ReflectionKind.Method | ReflectionKind.Property | ReflectionKind.Accessor;
+    for (const reflection of context.project.getReflectionsByKind(members)) {
+      if (/^\[k[A-Z]/.test(reflection.name)) context.project.removeReflection(reflection);
+    }
+  });
   app.on(Application.EVENT_VALIDATE_PROJECT, (project) => {
     const seen = new Set();
     for (const reflection of project.getReflectionsByKind(EXPORT_KINDS)) {

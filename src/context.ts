@@ -36,6 +36,7 @@ export interface Context extends SyncPrimitives {
   readonly JoinableQueue: typeof JoinableQueue;
   readonly LifoQueue: typeof LifoQueue;
   readonly PriorityQueue: typeof PriorityQueue;
+  /** The start method this context is bound to. */
   getStartMethod(): StartMethod;
 }
 

@@ -94,6 +94,7 @@ export class Process<A extends unknown[] = unknown[]> {
     if (this.#closed) throw new StateError("process object is closed", { code: ErrorCodes.CLOSED });
   }
 
+  /** Whether the child is killed when this process exits (set before start()). */
   get daemon(): boolean {
     return this.#daemon;
   }
@@ -127,6 +128,7 @@ export class Process<A extends unknown[] = unknown[]> {
     return this.#method ?? defaultStartMethod();
   }
 
+  /** Starts the child; throws ERR_ALREADY_STARTED the second time. */
   start(): void {
     this.#checkClosed();
     if (this.#child !== undefined) {
@@ -162,6 +164,7 @@ export class Process<A extends unknown[] = unknown[]> {
     });
   }
 
+  /** Whether the child has started and not yet exited. */
   isAlive(): boolean {
     this.#checkClosed();
     return this.#child !== undefined && this.#exitCode === null;
@@ -216,6 +219,7 @@ export class Process<A extends unknown[] = unknown[]> {
     this.#closed = true;
   }
 
+  /** `<Process name=... pid=... state>`, as Python's repr. */
   toString(): string {
     const state = this.#closed ? "closed" : this.#child === undefined ? "initial" : this.#exitCode === null ? "started" : `stopped exitcode=${this.#exitCode}`;
     return `<Process name='${this.name}' ${state}${this.#daemon ? " daemon" : ""}>`;

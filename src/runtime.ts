@@ -131,6 +131,7 @@ export function currentProcess(): ProcessInfo {
 export interface ParentInfo {
   readonly name: string;
   readonly pid: number;
+  /** Whether the parent process is still running. */
   isAlive(): boolean;
 }
 

@@ -97,6 +97,7 @@ export class SharedTable implements Disposable {
     return this.#table;
   }
 
+  /** Rows in the table. */
   get numRows(): number {
     return this.table.numRows;
   }
@@ -106,6 +107,7 @@ export class SharedTable implements Disposable {
     return this.#length;
   }
 
+  /** Whether release() was called (or the process is exiting): the table may no longer be read. */
   get released(): boolean {
     return this.#released;
   }

@@ -294,17 +294,20 @@ export class Connection<T = unknown> implements Disposable, AsyncIterable<T> {
     return loads(this.#receiveSync(options)) as T;
   }
 
+  /** sendBytes that blocks this thread while the pipe is full (for workers allowed to block). */
   sendBytesSync(buf: ArrayBufferView | ArrayBufferLike, offset?: number, size?: number): void {
     const writer = this.#writerOrThrow();
     this.#checkIdle(this.#writes, "send");
     writer.sendSync(slice(buf, offset, size));
   }
 
+  /** recvBytes that blocks this thread until a message arrives (for workers allowed to block). */
   recvBytesSync(options?: { timeout?: number; maxLength?: number }): Buffer {
     const maxLength = maxLengthOf(options);
     return checkLength(toBuffer(this.#receiveSync(options)), maxLength);
   }
 
+  /** recvBytesInto that blocks this thread until a message arrives (for workers allowed to block). */
   recvBytesIntoSync(buf: ArrayBufferView | ArrayBufferLike, offset = 0, options?: { timeout?: number }): number {
     const target = intoTarget(buf, offset);
     return copyInto(this.#receiveSync(options), target, offset);

@@ -279,6 +279,7 @@ export class Listener implements AsyncDisposable {
     }
   }
 
+  /** Whether close() was called. */
   get closed(): boolean {
     return this.#closed;
   }

@@ -274,14 +274,17 @@ export class SocketConnection implements AsyncIterable<unknown>, Disposable {
     this.#socket.destroySoon();
   }
 
+  /** Whether this end is closed. */
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** Whether recv() may be called on this end. */
   get readable(): boolean {
     return !this.#closed && this.#readable;
   }
 
+  /** Whether send() may be called on this end. */
   get writable(): boolean {
     return !this.#closed && !this.#socket.destroyed && this.#socket.writable;
   }

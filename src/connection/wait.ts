@@ -16,6 +16,7 @@ import { kOnReady, kReady, SocketConnection } from "./socket-connection.js";
  * ```
  */
 export interface Pollable {
+  /** Resolves true when something can be read within `timeout` ms. */
   poll(options?: { timeout?: number }): Promise<boolean> | boolean;
 }
 

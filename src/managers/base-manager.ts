@@ -238,6 +238,7 @@ export class BaseManager implements AsyncDisposable {
     return this.#address;
   }
 
+  /** The key clients must prove (Python's authkey); children of this process inherit it. */
   get authkey(): Buffer {
     return this.#authkey;
   }

@@ -54,11 +54,13 @@ function checked<T extends object | undefined>(options: T): T {
  * ```
  */
 export class DictProxy<K extends DictKey = DictKey, V = unknown> extends BaseProxy {
+  /** The value of `key`, or `fallback` (undefined by default) when it is absent (`d.get(k, default)`). */
   get(key: K): Promise<V | undefined>;
   get<D>(key: K, fallback: D): Promise<V | D>;
   get(key: K, ...fallback: unknown[]): Promise<unknown> {
     return this._callMethod("get", [key, ...fallback]);
   }
+  /** Sets `key` to `value` (`d[k] = v`). */
   set(key: K, value: V): Promise<void> {
     return this._callMethod("set", [key, value]) as Promise<void>;
   }
@@ -66,21 +68,27 @@ export class DictProxy<K extends DictKey = DictKey, V = unknown> extends BasePro
   delete(key: K): Promise<boolean> {
     return this._callMethod("delete", [key]) as Promise<boolean>;
   }
+  /** Whether `key` is present (`k in d`). */
   has(key: K): Promise<boolean> {
     return this._callMethod("has", [key]) as Promise<boolean>;
   }
+  /** How many items (`len(d)`). */
   size(): Promise<number> {
     return this._callMethod("size") as Promise<number>;
   }
+  /** Every key. */
   keys(): Promise<K[]> {
     return this._callMethod("keys") as Promise<K[]>;
   }
+  /** Every value. */
   values(): Promise<V[]> {
     return this._callMethod("values") as Promise<V[]>;
   }
+  /** Every `[key, value]` pair (Python's `d.items()`). */
   entries(): Promise<[K, V][]> {
     return this._callMethod("entries") as Promise<[K, V][]>;
   }
+  /** The value of `key`, set to `fallback` first when absent. */
   setdefault(key: K, fallback: V): Promise<V> {
     return this._callMethod("setdefault", [key, fallback]) as Promise<V>;
   }
@@ -90,12 +98,15 @@ export class DictProxy<K extends DictKey = DictKey, V = unknown> extends BasePro
   pop(key: K, ...fallback: unknown[]): Promise<unknown> {
     return this._callMethod("pop", [key, ...fallback]);
   }
+  /** Removes and returns the last `[key, value]` inserted. */
   popitem(): Promise<[K, V]> {
     return this._callMethod("popitem") as Promise<[K, V]>;
   }
+  /** Sets every pair of `other` (an object, a Map or pairs). */
   update(other: Map<K, V> | Record<string, V> | [K, V][]): Promise<void> {
     return this._callMethod("update", [other]) as Promise<void>;
   }
+  /** Removes every item. */
   clear(): Promise<void> {
     return this._callMethod("clear") as Promise<void>;
   }
@@ -123,39 +134,51 @@ export class ListProxy<T = unknown> extends BaseProxy {
   get(i: number): Promise<T> {
     return this._callMethod("get", [i]) as Promise<T>;
   }
+  /** Sets item `i` (`l[i] = v`). */
   set(i: number, value: T): Promise<void> {
     return this._callMethod("set", [i, value]) as Promise<void>;
   }
+  /** Adds `item` at the end. */
   append(value: T): Promise<void> {
     return this._callMethod("append", [value]) as Promise<void>;
   }
+  /** Adds every item of `items` at the end. */
   extend(values: T[]): Promise<void> {
     return this._callMethod("extend", [values]) as Promise<void>;
   }
+  /** Inserts `item` before position `i`. */
   insert(i: number, value: T): Promise<void> {
     return this._callMethod("insert", [i, value]) as Promise<void>;
   }
+  /** Removes and returns item `i` (the last by default). */
   pop(i?: number): Promise<T> {
     return this._callMethod("pop", i === undefined ? [] : [i]) as Promise<T>;
   }
+  /** Removes the first item equal to `value`; rejects with ERR_VALUE_NOT_FOUND when there is none. */
   remove(value: T): Promise<void> {
     return this._callMethod("remove", [value]) as Promise<void>;
   }
+  /** The position of the first item equal to `value`; rejects with ERR_VALUE_NOT_FOUND when there is none. */
   index(value: T, start?: number, stop?: number): Promise<number> {
     return this._callMethod("index", [value, start ?? 0, stop]) as Promise<number>;
   }
+  /** How many items equal `value`. */
   count(value: T): Promise<number> {
     return this._callMethod("count", [value]) as Promise<number>;
   }
+  /** Reverses the list in place. */
   reverse(): Promise<void> {
     return this._callMethod("reverse") as Promise<void>;
   }
+  /** Sorts the list in place on the server. */
   sort(options?: { reverse?: boolean }): Promise<void> {
     return this._callMethod("sort", [options ?? {}]) as Promise<void>;
   }
+  /** Items `start` to `end` as a plain array (`l[start:end]`). */
   slice(start?: number, end?: number): Promise<T[]> {
     return this._callMethod("slice", [start, end]) as Promise<T[]>;
   }
+  /** The list's length (`len(l)`). */
   length(): Promise<number> {
     return this._callMethod("length") as Promise<number>;
   }
@@ -182,15 +205,19 @@ export class NamespaceProxy extends BaseProxy {
   get<T = unknown>(name: string): Promise<T> {
     return this._callMethod("get", [name]) as Promise<T>;
   }
+  /** Sets attribute `name` (`ns.name = value`). */
   set(name: string, value: unknown): Promise<void> {
     return this._callMethod("set", [name, value]) as Promise<void>;
   }
+  /** Removes attribute `name` (`del ns.name`). */
   delete(name: string): Promise<boolean> {
     return this._callMethod("delete", [name]) as Promise<boolean>;
   }
+  /** Whether attribute `name` exists. */
   has(name: string): Promise<boolean> {
     return this._callMethod("has", [name]) as Promise<boolean>;
   }
+  /** Every attribute, as a plain object. */
   toObject(): Promise<Record<string, unknown>> {
     return this._callMethod("toObject") as Promise<Record<string, unknown>>;
   }
@@ -208,9 +235,11 @@ export class NamespaceProxy extends BaseProxy {
  * ```
  */
 export class ValueProxy<T = unknown> extends BaseProxy {
+  /** The value (Python's `v.value`). */
   get(): Promise<T> {
     return this._callMethod("get") as Promise<T>;
   }
+  /** Sets the value (`v.value = x`). */
   set(value: T): Promise<void> {
     return this._callMethod("set", [value]) as Promise<void>;
   }
@@ -229,18 +258,23 @@ export class ValueProxy<T = unknown> extends BaseProxy {
  * ```
  */
 export class ArrayProxy<T extends number | bigint = number> extends BaseProxy {
+  /** Item `i` (Python's `a[i]`). */
   get(i: number): Promise<T> {
     return this._callMethod("get", [i]) as Promise<T>;
   }
+  /** Sets item `i` (`a[i] = v`). */
   set(i: number, value: T): Promise<void> {
     return this._callMethod("set", [i, value]) as Promise<void>;
   }
+  /** The array's length (`len(a)`). */
   length(): Promise<number> {
     return this._callMethod("length") as Promise<number>;
   }
+  /** Every item, as a plain array (`a[:]`). */
   toArray(): Promise<T[]> {
     return this._callMethod("toArray") as Promise<T[]>;
   }
+  /** Items `start` to `end` as a plain array (`a[start:end]`). */
   slice(start?: number, end?: number): Promise<T[]> {
     return this._callMethod("slice", [start, end]) as Promise<T[]>;
   }
@@ -267,18 +301,23 @@ export class QueueProxy<T = unknown> extends BaseProxy {
   get(options?: BlockOptions): Promise<T> {
     return this._callMethod("get", [checked(options)]) as Promise<T>;
   }
+  /** put() that rejects with Full at once instead of waiting. */
   putNowait(item: T): Promise<void> {
     return this._callMethod("putNowait", [item]) as Promise<void>;
   }
+  /** get() that rejects with Empty at once instead of waiting. */
   getNowait(): Promise<T> {
     return this._callMethod("getNowait") as Promise<T>;
   }
+  /** How many items are queued. */
   qsize(): Promise<number> {
     return this._callMethod("qsize") as Promise<number>;
   }
+  /** Whether the queue is empty now. */
   empty(): Promise<boolean> {
     return this._callMethod("empty") as Promise<boolean>;
   }
+  /** Whether the queue is full now. */
   full(): Promise<boolean> {
     return this._callMethod("full") as Promise<boolean>;
   }
@@ -299,6 +338,7 @@ export class QueueProxy<T = unknown> extends BaseProxy {
  * ```
  */
 export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {
+  /** Marks one item got from the queue as done (Python's task_done). */
   taskDone(): Promise<void> {
     return this._callMethod("taskDone") as Promise<void>;
   }
@@ -330,12 +370,15 @@ export class LockProxy extends BaseProxy {
   acquire(options?: BlockOptions): Promise<boolean> {
     return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
   }
+  /** Releases the lock. */
   release(): Promise<void> {
     return this._callMethod("release") as Promise<void>;
   }
+  /** Whether the lock is held now. */
   locked(): Promise<boolean> {
     return this._callMethod("locked") as Promise<boolean>;
   }
+  /** Acquires the lock and returns a guard for `await using` (Python's `with lock:`). */
   hold(options?: BlockOptions): Promise<AsyncDisposable> {
     return hold(this, options);
   }
@@ -354,12 +397,15 @@ export class LockProxy extends BaseProxy {
  * ```
  */
 export class RLockProxy extends BaseProxy {
+  /** Acquires the lock (again, if this client holds it). */
   acquire(options?: BlockOptions): Promise<boolean> {
     return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
   }
+  /** Releases one level of the lock. */
   release(): Promise<void> {
     return this._callMethod("release") as Promise<void>;
   }
+  /** Acquires the lock and returns a guard for `await using`. */
   hold(options?: BlockOptions): Promise<AsyncDisposable> {
     return hold(this, options);
   }
@@ -378,15 +424,19 @@ export class RLockProxy extends BaseProxy {
  * ```
  */
 export class SemaphoreProxy extends BaseProxy {
+  /** Takes one unit, waiting while there is none. */
   acquire(options?: BlockOptions): Promise<boolean> {
     return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
   }
+  /** Gives one unit back. */
   release(n = 1): Promise<void> {
     return this._callMethod("release", [n]) as Promise<void>;
   }
+  /** The current value. */
   getValue(): Promise<number> {
     return this._callMethod("getValue") as Promise<number>;
   }
+  /** Takes one unit and returns a guard for `await using`. */
   hold(options?: BlockOptions): Promise<AsyncDisposable> {
     return hold(this, options);
   }
@@ -406,12 +456,15 @@ export class SemaphoreProxy extends BaseProxy {
  * ```
  */
 export class ConditionProxy extends BaseProxy {
+  /** Acquires the condition's lock. */
   acquire(options?: BlockOptions): Promise<boolean> {
     return this._callMethod("acquire", [checked(options)]) as Promise<boolean>;
   }
+  /** Releases the condition's lock. */
   release(): Promise<void> {
     return this._callMethod("release") as Promise<void>;
   }
+  /** Acquires the lock and returns a guard for `await using`. */
   hold(options?: BlockOptions): Promise<AsyncDisposable> {
     return hold(this, options);
   }
@@ -432,9 +485,11 @@ export class ConditionProxy extends BaseProxy {
     }
     return result;
   }
+  /** Wakes up to `n` waiters (default 1). */
   notify(n = 1): Promise<void> {
     return this._callMethod("notify", [n]) as Promise<void>;
   }
+  /** Wakes every waiter. */
   notifyAll(): Promise<void> {
     return this._callMethod("notifyAll") as Promise<void>;
   }
@@ -453,15 +508,19 @@ export class ConditionProxy extends BaseProxy {
  * ```
  */
 export class EventProxy extends BaseProxy {
+  /** Sets the flag and wakes every waiter. */
   set(): Promise<void> {
     return this._callMethod("set") as Promise<void>;
   }
+  /** Resets the flag to false. */
   clear(): Promise<void> {
     return this._callMethod("clear") as Promise<void>;
   }
+  /** Whether the flag is true. */
   isSet(): Promise<boolean> {
     return this._callMethod("isSet") as Promise<boolean>;
   }
+  /** Resolves true once the flag is set, false after `timeout` ms. */
   wait(options?: { timeout?: number }): Promise<boolean> {
     return this._callMethod("wait", [checked(options)]) as Promise<boolean>;
   }
@@ -483,18 +542,23 @@ export class BarrierProxy extends BaseProxy {
   wait(options?: { timeout?: number }): Promise<number> {
     return this._callMethod("wait", [checked(options)]) as Promise<number>;
   }
+  /** Back to the initial state; current waiters reject with BrokenBarrierError. */
   reset(): Promise<void> {
     return this._callMethod("reset") as Promise<void>;
   }
+  /** Breaks the barrier: current and later waiters reject with BrokenBarrierError. */
   abort(): Promise<void> {
     return this._callMethod("abort") as Promise<void>;
   }
+  /** How many parties wait now. */
   nWaiting(): Promise<number> {
     return this._callMethod("nWaiting") as Promise<number>;
   }
+  /** Whether the barrier is broken. */
   broken(): Promise<boolean> {
     return this._callMethod("broken") as Promise<boolean>;
   }
+  /** How many parties the barrier waits for. */
   parties(): Promise<number> {
     return this._callMethod("getParties") as Promise<number>;
   }

@@ -145,6 +145,7 @@ export class Server implements LocalServer {
     return this.#objects.size;
   }
 
+  /** @internal */
   objectOf(oid: number): unknown {
     return this.#objects.objectOf(oid);
   }

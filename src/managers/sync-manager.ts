@@ -28,27 +28,35 @@ export class SyncManager extends BaseManager {
   dict<K extends DictKey = DictKey, V = unknown>(init?: Map<K, V> | Record<string, V> | [K, V][]): Promise<DictProxy<K, V>> {
     return this.create<ServerDict>("dict", init) as unknown as Promise<DictProxy<K, V>>;
   }
+  /** A shared list, with `items` in it. */
   list<T = unknown>(init?: Iterable<T>): Promise<ListProxy<T>> {
     return this.create("list", init === undefined ? undefined : [...init]) as unknown as Promise<ListProxy<T>>;
   }
+  /** A shared Namespace, with `init`'s attributes. */
   Namespace(init?: Record<string, unknown>): Promise<NamespaceProxy> {
     return this.create("Namespace", init) as unknown as Promise<NamespaceProxy>;
   }
+  /** A shared Queue of at most `maxsize` items (0: no limit). */
   Queue<T = unknown>(maxsize = 0): Promise<QueueProxy<T>> {
     return this.create("Queue", maxsize) as unknown as Promise<QueueProxy<T>>;
   }
+  /** A shared JoinableQueue. */
   JoinableQueue<T = unknown>(maxsize = 0): Promise<JoinableQueueProxy<T>> {
     return this.create("JoinableQueue", maxsize) as unknown as Promise<JoinableQueueProxy<T>>;
   }
+  /** A shared Lock. */
   Lock(): Promise<LockProxy> {
     return this.create("Lock") as unknown as Promise<LockProxy>;
   }
+  /** A shared RLock. */
   RLock(): Promise<RLockProxy> {
     return this.create("RLock") as unknown as Promise<RLockProxy>;
   }
+  /** A shared Semaphore. */
   Semaphore(value = 1): Promise<SemaphoreProxy> {
     return this.create("Semaphore", value) as unknown as Promise<SemaphoreProxy>;
   }
+  /** A shared BoundedSemaphore. */
   BoundedSemaphore(value = 1): Promise<SemaphoreProxy> {
     return this.create("BoundedSemaphore", value) as unknown as Promise<SemaphoreProxy>;
   }
@@ -56,9 +64,11 @@ export class SyncManager extends BaseManager {
   Condition(lock?: LockProxy | RLockProxy): Promise<ConditionProxy> {
     return this.create("Condition", lock) as unknown as Promise<ConditionProxy>;
   }
+  /** A shared Event. */
   Event(): Promise<EventProxy> {
     return this.create("Event") as unknown as Promise<EventProxy>;
   }
+  /** A shared Barrier for `parties` parties. */
   Barrier(parties: number, options: { timeout?: number } = {}): Promise<BarrierProxy> {
     return this.create("Barrier", parties, options) as unknown as Promise<BarrierProxy>;
   }

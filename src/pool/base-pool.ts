@@ -154,6 +154,7 @@ export abstract class BasePool implements AsyncDisposable {
     return this.mapAsync(fn, iterable, options).get();
   }
 
+  /** map() that returns an AsyncResult at once (Python's map_async). */
   mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {
     return this.#mapAsync("map", fn as Fn<unknown[], unknown>, iterable, options) as AsyncResult<Awaited<R>[]>;
   }
@@ -163,6 +164,7 @@ export abstract class BasePool implements AsyncDisposable {
     return this.starmapAsync(fn, iterable, options).get();
   }
 
+  /** starmap() that returns an AsyncResult at once (Python's starmap_async). */
   starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<Awaited<R>[]> {
     return this.#mapAsync("starmap", fn as Fn<unknown[], unknown>, iterable, options) as AsyncResult<Awaited<R>[]>;
   }

@@ -67,6 +67,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     return this.#stats.snapshot();
   }
 
+  /** @internal */
   get settled(): boolean {
     return this.#settled;
   }
@@ -105,6 +106,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     });
   }
 
+  /** @internal */
   onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void {
     if (this.#settled) return;
     this.#stats.add(worker, unit.count, busyMs);
@@ -115,6 +117,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     this.check();
   }
 
+  /** @internal */
   onError(unit: Unit, error: unknown, worker: WorkerIdentity | undefined, busyMs: number): void {
     if (this.#settled) return;
     if (worker !== undefined) this.#stats.add(worker, unit.count, busyMs);

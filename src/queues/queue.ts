@@ -266,10 +266,12 @@ export class Queue<T = unknown> implements AsyncIterable<T>, Disposable, AsyncDi
     return Atomics.load(this.core.words, W.COUNT);
   }
 
+  /** Whether the queue is empty now (another process may change that at once). */
   empty(): boolean {
     return this.qsize() === 0;
   }
 
+  /** Whether the queue holds `maxsize` items now. */
   full(): boolean {
     return this.maxsize > 0 && this.qsize() >= this.maxsize;
   }

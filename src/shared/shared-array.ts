@@ -76,7 +76,9 @@ function toItems(sizeOrSequence: unknown): { length: number; items: unknown[] | 
  * ```
  */
 export class RawArray<T extends Typecode = Typecode> implements Disposable, Iterable<ValueType<T>> {
+  /** The typecode it was made with. */
   readonly typecode: T;
+  /** How many items. */
   readonly length: number;
   readonly #type: TypeInfo;
   readonly #block: Block;
@@ -129,6 +131,7 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
 
   /** Sets one element, or with an array-like first, a range starting at `offset` (like TypedArray#set). */
   set(i: number, value: ValueType<T>): void;
+  /** Sets item `i` (`a[i] = v`), or, given an array, items from `i` on. */
   set(values: Iterable<ValueType<T>> | ArrayLike<ValueType<T>>, offset?: number): void;
   set(a: unknown, b?: unknown): void {
     this.#check();
@@ -245,24 +248,29 @@ export class SharedArray<T extends Typecode = Typecode> implements Disposable, I
     }
   }
 
+  /** The typecode it was made with. */
   get typecode(): T {
     return this.#raw.typecode;
   }
 
+  /** How many items. */
   get length(): number {
     return this.#raw.length;
   }
 
+  /** Item `i` (Python's `a[i]`), read under the lock. */
   get(i: number): ValueType<T> {
     return locked(this.#lock, () => this.#raw.get(i));
   }
 
+  /** Sets item `i` (`a[i] = v`), or, given an array, items from `offset` on; under the lock. */
   set(i: number, value: ValueType<T>): void;
   set(values: Iterable<ValueType<T>> | ArrayLike<ValueType<T>>, offset?: number): void;
   set(a: unknown, b?: unknown): void {
     locked(this.#lock, () => (this.#raw.set as (a: unknown, b?: unknown) => void)(a, b));
   }
 
+  /** Items `start` to `end` as a plain array (`a[start:end]`). */
   slice(start?: number, end?: number): ValueType<T>[] {
     return locked(this.#lock, () => this.#raw.slice(start, end));
   }
@@ -277,15 +285,18 @@ export class SharedArray<T extends Typecode = Typecode> implements Disposable, I
     yield* this.slice();
   }
 
+  /** The lock that guards the array (Python's get_lock()). */
   getLock(): Lock | RLock {
     if (this.#lock === null) throw noLock("SharedArray");
     return this.#lock;
   }
 
+  /** The same array without its lock (Python's get_obj()). */
   getObj(): RawArray<T> {
     return this.#raw;
   }
 
+  /** Unmaps this process's view of the array. */
   close(): void {
     this.#raw.close();
     if (this.#ownLock) this.#lock?.close();

@@ -142,6 +142,7 @@ export class SharedMemory implements Disposable {
     return this.#open().segment.buffer;
   }
 
+  /** Whether close() was called in this process. */
   get closed(): boolean {
     return this.#segment === undefined;
   }

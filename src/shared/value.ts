@@ -87,6 +87,7 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
     if (this.#closed) throw closedError("RawValue");
   }
 
+  /** The value (a bigint for the 64-bit typecodes 'l', 'L', 'q', 'Q'). */
   get value(): ValueType<T> {
     this.#check();
     if (this.#small !== undefined) return Atomics.load(this.#small, 0) as ValueType<T>;
@@ -237,10 +238,12 @@ export class Value<T extends Typecode = Typecode> implements Disposable {
     }
   }
 
+  /** The typecode it was made with. */
   get typecode(): T {
     return this.#raw.typecode;
   }
 
+  /** The value (a bigint for the 64-bit typecodes 'l', 'L', 'q', 'Q'); reads and writes take the lock. */
   get value(): ValueType<T> {
     const lock = this.#lock;
     if (lock === null || lock[kOwned]()) return this.#raw.value;

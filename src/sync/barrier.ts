@@ -131,6 +131,7 @@ export class Barrier implements Disposable {
     this.#words = this.#block.words;
   }
 
+  /** How many parties each pass waits for. */
   get parties(): number {
     return this.#words[PARTIES]!;
   }
@@ -141,6 +142,7 @@ export class Barrier implements Disposable {
     return state === FILLING || state === ACTION ? Atomics.load(this.#words, COUNT) : 0;
   }
 
+  /** Whether the barrier is broken (after abort(), a reset() during a wait, or a timeout). */
   get broken(): boolean {
     return Atomics.load(this.#words, STATE) === BROKEN;
   }

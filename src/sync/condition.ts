@@ -114,14 +114,17 @@ export class Condition implements Disposable {
     return this.#lock;
   }
 
+  /** Acquires the underlying lock. */
   acquire(options?: AcquireOptions): Promise<boolean> {
     return this.#lock.acquire(options);
   }
 
+  /** acquire() that blocks this thread (for workers allowed to block). */
   acquireSync(options?: AcquireSyncOptions): boolean {
     return this.#lock.acquireSync(options);
   }
 
+  /** Releases the underlying lock. */
   release(): void {
     this.#lock.release();
   }
@@ -131,6 +134,7 @@ export class Condition implements Disposable {
     return this.#lock.hold(options);
   }
 
+  /** acquireSync() returning a guard for `using`. */
   holdSync(options?: Omit<HoldOptions, "signal">): Guard {
     return this.#lock.holdSync(options);
   }

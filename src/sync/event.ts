@@ -73,6 +73,7 @@ export class Event implements Disposable {
     if (this.#closed) throw closedError("Event");
   }
 
+  /** Whether the flag is true (Python's is_set()). */
   isSet(): boolean {
     this.#check();
     return Atomics.load(this.#words, FLAG) === 1;
@@ -87,6 +88,7 @@ export class Event implements Disposable {
     if (Atomics.load(words, SLEEPERS) > 0) waiter().wake(words, GEN);
   }
 
+  /** Resets the flag to false. */
   clear(): void {
     this.#check();
     Atomics.store(this.#words, FLAG, 0);

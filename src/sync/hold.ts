@@ -88,6 +88,7 @@ export function parseAcquire(options: unknown): ParsedAcquire {
  * ```
  */
 export interface Guard extends Disposable, AsyncDisposable {
+  /** Releases what the guard holds (what disposing it does); a second call does nothing. */
   release(): void;
   readonly ownerDied: boolean;
 }

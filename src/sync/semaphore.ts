@@ -79,6 +79,7 @@ export class Semaphore implements Disposable {
     return false;
   }
 
+  /** @internal */
   protected get kind(): string {
     return "Semaphore";
   }
@@ -223,6 +224,7 @@ export class BoundedSemaphore extends Semaphore {
     return true;
   }
 
+  /** @internal */
   protected override get kind(): string {
     return "BoundedSemaphore";
   }
