@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "build/**", "out/**", "node_modules/**", "scripts/**", "cjs/**", ".cache/**", "prebuilds/**", "bench/python/**", "eslint.config.js"] },
+  { ignores: ["dist/**", "build/**", "out/**", "docs-site/**", "node_modules/**", "scripts/**", "cjs/**", ".cache/**", "prebuilds/**", "bench/python/**", "eslint.config.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -2,7 +2,20 @@
 // rejects at once; reject first, then tear down; always detach listeners.
 import { ErrorCodes, ProcessError } from "./errors.js";
 
-/** Rejection for an operation stopped by its AbortSignal; the signal's reason is the cause. */
+/**
+ * Rejection for an operation stopped by its AbortSignal; the signal's reason is the cause.
+ *
+ * @example
+ * ```ts
+ * import { AbortError, Queue } from "multiproc";
+ * const q = new Queue<number>();
+ * try {
+ *   await q.get({ signal: AbortSignal.timeout(10) });
+ * } catch (err) {
+ *   if (err instanceof AbortError) console.log("gave up waiting");
+ * }
+ * ```
+ */
 export class AbortError extends ProcessError {
   constructor(reason?: unknown) {
     super("the operation was aborted", { code: ErrorCodes.ABORTED, cause: reason });

@@ -6,6 +6,17 @@ import type { StartMethod } from "./backends/backend.js";
 import { checkStartMethod, getAllStartMethods, getStartMethod, setStartMethod } from "./backends/registry.js";
 import * as api from "./lazy-api.js";
 
+/**
+ * Every factory of the package bound to one start method: `new ctx.Queue()`, `new ctx.Process(...)`, `ctx.Pipe()` (Python's context objects).
+ *
+ * @example
+ * ```ts
+ * import { getContext, type Context } from "multiproc";
+ * const ctx: Context = getContext("thread");
+ * await using pool = new ctx.Pool(2);
+ * console.log(await pool.map((x: number) => x * x, [1, 2, 3])); // [ 1, 4, 9 ]
+ * ```
+ */
 export interface Context {
   readonly startMethod: StartMethod;
   readonly Process: typeof api.Process;
@@ -28,6 +39,7 @@ export interface Context {
   readonly RawValue: typeof api.RawValue;
   readonly SharedArray: typeof api.SharedArray;
   readonly RawArray: typeof api.RawArray;
+  /** The start method this context is bound to. */
   getStartMethod(): StartMethod;
 }
 
@@ -85,7 +97,17 @@ function makeContext(method: StartMethod): Context {
 
 const contexts = new Map<StartMethod, Context>();
 
-/** The context for a start method ("process" by default, or whatever setStartMethod chose). */
+/**
+ * The context for a start method ("process" by default, or whatever setStartMethod chose).
+ *
+ * @example
+ * ```ts
+ * import { getContext } from "multiproc";
+ * const ctx = getContext("thread");
+ * const q = new ctx.Queue<string>();
+ * const p = new ctx.Process({ target: (q: { putSync(v: string): void }) => q.putSync("hi"), args: [q] });
+ * ```
+ */
 export function getContext(kind?: StartMethod): Context {
   const method = kind === undefined ? getStartMethod() : checkStartMethod(kind);
   let ctx = contexts.get(method);

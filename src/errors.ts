@@ -1,7 +1,19 @@
 // Every error a user can meet, in one table: a class per Python exception and a stable `code`.
 // Tests and callers match on `code` (or the class), never on message text.
 
-/** Stable codes carried by every error this package throws. */
+/**
+ * Stable codes carried by every error this package throws.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCodes, Queue } from "multiproc";
+ * try {
+ *   new Queue().getNowait();
+ * } catch (err) {
+ *   if ((err as { code?: string }).code === ErrorCodes.EMPTY) console.log("empty");
+ * }
+ * ```
+ */
 export const ErrorCodes = {
   PROCESS: "ERR_MULTIPROC",
   TIMEOUT: "ERR_TIMEOUT",
@@ -96,6 +108,15 @@ export const ErrorCodes = {
   MISSING_DEPENDENCY: "ERR_MISSING_DEPENDENCY",
 } as const;
 
+/**
+ * The `code` of a multiproc error: one of {@link ErrorCodes}' values (docs/errors.md lists each).
+ *
+ * @example
+ * ```ts
+ * import type { ErrorCode } from "multiproc";
+ * const retryable: ErrorCode[] = ["ERR_TIMEOUT", "ERR_WORKER_LOST"];
+ * ```
+ */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `ERR_SHM_${string}` | `ERR_${string}`;
 
 interface ErrorOptionsWithCode {
@@ -103,69 +124,212 @@ interface ErrorOptionsWithCode {
   cause?: unknown;
 }
 
-/** Base of every multiproc error (Python's `multiprocessing.ProcessError`). */
+/**
+ * Base of every multiproc error (Python's `multiprocessing.ProcessError`).
+ *
+ * @example
+ * ```ts
+ * import { ProcessError, Queue } from "multiproc";
+ * try {
+ *   new Queue().getNowait();
+ * } catch (err) {
+ *   if (err instanceof ProcessError) console.log(err.code); // "ERR_QUEUE_EMPTY"
+ * }
+ * ```
+ */
 export class ProcessError extends Error {
   readonly code: ErrorCode;
   constructor(message: string, options: ErrorOptionsWithCode = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const code = options.code ?? ErrorCodes.PROCESS;
+    super(withReference(message, code), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.code = options.code ?? ErrorCodes.PROCESS;
+    this.code = code;
   }
+}
+
+/**
+ * Every message ends by naming its entry in docs/errors.md (cause and fix of each code), added
+ * here once rather than at each call site (issue #17). A message that already names an entry is
+ * left as it is: an error rebuilt from one that travelled (a manager's reply, a child's failure)
+ * or one that quotes its cause (a RemoteError quotes the remote error) keeps the more precise one.
+ */
+function withReference(message: string, code: string): string {
+  return message.includes("(see docs/errors.md#") ? message : `${message} (see docs/errors.md#${code.toLowerCase()})`;
 }
 
 function defaultCode(code: ErrorCode) {
   return (options: ErrorOptionsWithCode = {}): ErrorOptionsWithCode => ({ ...options, code: options.code ?? code });
 }
 
-/** A wait ran out of time (Python's `multiprocessing.TimeoutError`). */
+/**
+ * A wait ran out of time (Python's `multiprocessing.TimeoutError`).
+ *
+ * @example
+ * ```ts
+ * import { Lock, TimeoutError } from "multiproc";
+ * const lock = new Lock();
+ * await lock.acquire();
+ * const result = await new Promise((r) => setTimeout(r, 0)).then(() => lock.acquire({ timeout: 10 }));
+ * console.log(result); // false: acquire() answers a timeout with false, AsyncResult.get() throws TimeoutError
+ * void TimeoutError;
+ * ```
+ */
 export class TimeoutError extends ProcessError {
   constructor(message = "timed out", options?: ErrorOptionsWithCode) {
     super(message, defaultCode(ErrorCodes.TIMEOUT)(options));
   }
 }
-/** The peer failed the HMAC challenge, or we failed its. */
+/**
+ * The peer failed the HMAC challenge, or we failed its.
+ *
+ * @example
+ * ```ts
+ * import { AuthenticationError, Client } from "multiproc";
+ * try {
+ *   await Client(["127.0.0.1", 6000], { authkey: "wrong key" });
+ * } catch (err) {
+ *   if (err instanceof AuthenticationError) console.log("the server refused our key");
+ * }
+ * ```
+ */
 export class AuthenticationError extends ProcessError {
   constructor(message = "authentication failed", options?: ErrorOptionsWithCode) {
     super(message, defaultCode(ErrorCodes.AUTHENTICATION)(options));
   }
 }
-/** A message did not fit the buffer given to `recvBytesInto`; the message is in `.bytes`. */
+/**
+ * A message did not fit the buffer given to `recvBytesInto`; the message is in `.bytes`.
+ *
+ * @example
+ * ```ts
+ * import { BufferTooShort, Pipe } from "multiproc";
+ * const [a, b] = Pipe();
+ * b.sendBytes(new Uint8Array(100));
+ * try {
+ *   await a.recvBytesInto(new Uint8Array(10));
+ * } catch (err) {
+ *   if (err instanceof BufferTooShort) console.log(err.bytes.length); // 100: the whole message
+ * }
+ * ```
+ */
 export class BufferTooShort extends ProcessError {
   constructor(readonly bytes: Uint8Array, message = "buffer too short for the message") {
     super(message, { code: ErrorCodes.BUFFER_TOO_SHORT });
   }
 }
-/** An error raised on the other side of a manager or pool; the remote error is in `cause`. */
+/**
+ * An error raised on the other side of a manager or pool; the remote error is in `cause`.
+ *
+ * @example
+ * ```ts
+ * import { Manager, RemoteError } from "multiproc";
+ * await using manager = await Manager();
+ * const l = await manager.list([1, 2]);
+ * try {
+ *   await l.remove(3); // not in the list: the server raised
+ * } catch (err) {
+ *   if (err instanceof RemoteError) console.log(err.cause); // the server's error
+ * }
+ * ```
+ */
 export class RemoteError extends ProcessError {
   constructor(message: string, options?: ErrorOptionsWithCode) {
     super(message, defaultCode(ErrorCodes.REMOTE)(options));
   }
 }
-/** The process or thread running a task died before it answered. */
+/**
+ * The process or thread running a task died before it answered.
+ *
+ * @example
+ * ```ts
+ * import { Pool, WorkerLostError } from "multiproc";
+ * await using pool = new Pool(2);
+ * try {
+ *   await pool.apply(() => process.kill(process.pid, "SIGKILL"), []);
+ * } catch (err) {
+ *   if (err instanceof WorkerLostError) console.log("the worker died; the pool replaced it");
+ * }
+ * ```
+ */
 export class WorkerLostError extends ProcessError {
   constructor(message = "the worker running this task died", options?: ErrorOptionsWithCode) {
     super(message, defaultCode(ErrorCodes.WORKER_LOST)(options));
   }
 }
-/** A Barrier was aborted, reset or timed out while this party waited. */
+/**
+ * A Barrier was aborted, reset or timed out while this party waited.
+ *
+ * @example
+ * ```ts
+ * import { Barrier, BrokenBarrierError } from "multiproc";
+ * const barrier = new Barrier(2);
+ * setTimeout(() => barrier.abort(), 10);
+ * try {
+ *   await barrier.wait();
+ * } catch (err) {
+ *   if (err instanceof BrokenBarrierError) console.log("aborted while waiting");
+ * }
+ * ```
+ */
 export class BrokenBarrierError extends ProcessError {
   constructor(message = "the barrier is broken", options?: ErrorOptionsWithCode) {
     super(message, defaultCode(ErrorCodes.BROKEN_BARRIER)(options));
   }
 }
-/** `getNowait` (or a timed `get`) on an empty queue. */
+/**
+ * `getNowait` (or a timed `get`) on an empty queue.
+ *
+ * @example
+ * ```ts
+ * import { Empty, Queue } from "multiproc";
+ * const q = new Queue<number>();
+ * try {
+ *   q.getNowait();
+ * } catch (err) {
+ *   if (err instanceof Empty) console.log("nothing yet");
+ * }
+ * ```
+ */
 export class Empty extends ProcessError {
   constructor(message = "the queue is empty", options?: ErrorOptionsWithCode) {
     super(message, defaultCode(ErrorCodes.EMPTY)(options));
   }
 }
-/** `putNowait` (or a timed `put`) on a full queue. */
+/**
+ * `putNowait` (or a timed `put`) on a full queue.
+ *
+ * @example
+ * ```ts
+ * import { Full, Queue } from "multiproc";
+ * const q = new Queue<number>({ maxsize: 1 });
+ * q.putNowait(1);
+ * try {
+ *   q.putNowait(2);
+ * } catch (err) {
+ *   if (err instanceof Full) console.log("the queue holds 1 item at most");
+ * }
+ * ```
+ */
 export class Full extends ProcessError {
   constructor(message = "the queue is full", options?: ErrorOptionsWithCode) {
     super(message, defaultCode(ErrorCodes.FULL)(options));
   }
 }
-/** The other end of a connection is closed and nothing is left to read. */
+/**
+ * The other end of a connection is closed and nothing is left to read.
+ *
+ * @example
+ * ```ts
+ * import { EOFError, Pipe } from "multiproc";
+ * const [a, b] = Pipe();
+ * b.close();
+ * try {
+ *   await a.recv();
+ * } catch (err) {
+ *   if (err instanceof EOFError) console.log("the other end closed");
+ * }
+ * ```
+ */
 export class EOFError extends ProcessError {
   constructor(message = "the other end is closed", options?: ErrorOptionsWithCode) {
     super(message, defaultCode(ErrorCodes.EOF)(options));
@@ -174,24 +338,78 @@ export class EOFError extends ProcessError {
 /**
  * The previous holder of a lock died while holding it. The lock now belongs to the caller,
  * which should check the state the lock protects before going on.
+ *
+ * @example
+ * ```ts
+ * import { Lock, OwnerDiedError } from "multiproc";
+ * const lock = new Lock();
+ * // ... a process that held `lock` was killed ...
+ * try {
+ *   await lock.acquire({ throwIfOwnerDied: true }); // without the option: lock.ownerDied is true instead
+ * } catch (err) {
+ *   if (err instanceof OwnerDiedError) console.log("its holder died; the lock is ours now: check the state it guards");
+ * }
+ * ```
  */
 export class OwnerDiedError extends ProcessError {
   constructor(readonly ownerPid: number, message = `the holder of this lock (pid ${ownerPid}) died`) {
     super(message, { code: ErrorCodes.OWNER_DIED });
   }
 }
-/** A bad argument, thrown at the call that was wrong. The message names the argument. */
+/**
+ * A bad argument, thrown at the call that was wrong. The message names the argument.
+ *
+ * @example
+ * ```ts
+ * import { ArgumentError, Pool } from "multiproc";
+ * try {
+ *   new Pool(0);
+ * } catch (err) {
+ *   if (err instanceof ArgumentError) console.log(err.code); // "ERR_OUT_OF_RANGE" or "ERR_INVALID_ARG_VALUE"
+ * }
+ * ```
+ */
 export class ArgumentError extends ProcessError {
   constructor(message: string, code: ErrorCode = ErrorCodes.INVALID_ARG_VALUE, cause?: unknown) {
     super(message, { code, cause });
   }
 }
-/** A call that does not fit the object's state: started twice, used after close, ... */
+/**
+ * A call that does not fit the object's state: started twice, used after close, ...
+ *
+ * @example
+ * ```ts
+ * import { Process, StateError } from "multiproc";
+ * const p = new Process({ target: () => {} });
+ * p.start();
+ * try {
+ *   p.start();
+ * } catch (err) {
+ *   if (err instanceof StateError) console.log(err.code); // "ERR_ALREADY_STARTED"
+ * }
+ * await p.join();
+ * ```
+ */
 export class StateError extends ProcessError {}
-/** A named shared-memory segment could not be created, found or mapped (`code` says which). */
+/**
+ * A named shared-memory segment could not be created, found or mapped (`code` says which).
+ *
+ * @example
+ * ```ts
+ * import { SharedMemory, SharedMemoryError } from "multiproc";
+ * try {
+ *   new SharedMemory({ name: "no-such-segment" });
+ * } catch (err) {
+ *   if (err instanceof SharedMemoryError) console.log(err.code); // "ERR_SHM_NOT_FOUND"
+ * }
+ * ```
+ */
 export class SharedMemoryError extends ProcessError {}
 
-/** Wraps whatever a native call threw (an Error with a `code`) into our hierarchy. */
+/**
+ * Wraps whatever a native call threw (an Error with a `code`) into our hierarchy.
+ * @internal
+ */
 export function fromNative(err: unknown): ProcessError {
   if (err instanceof ProcessError) return err;
   const e = err as { code?: unknown; message?: unknown };
@@ -204,12 +422,18 @@ export function fromNative(err: unknown): ProcessError {
   return new ProcessError(message, { code, cause: err });
 }
 
-/** Bytes from another process that do not parse (code ERR_CORRUPT); `what` says where. */
+/**
+ * Bytes from another process that do not parse (code ERR_CORRUPT); `what` says where.
+ * @internal
+ */
 export function corruptData(what: string, cause?: unknown): ProcessError {
   return new ProcessError(`corrupt data from another process: ${what}`, { code: ErrorCodes.CORRUPT, cause });
 }
 
-/** A copy of an error that can always travel (when the original holds something that cannot). */
+/**
+ * A copy of an error that can always travel (when the original holds something that cannot).
+ * @internal
+ */
 export function plainError(err: unknown): Error {
   if (!(err instanceof Error)) return new Error(String(err));
   const copy = new Error(err.message);

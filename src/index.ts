@@ -1,3 +1,8 @@
+/**
+ * Everything: processes and pools, queues and pipes, locks, shared values and memory, managers, the cluster pool. `import { Pool, Queue, Lock } from "multiproc"`.
+ *
+ * @module multiproc
+ */
 // multiproc: Python's multiprocessing for Node.js. Everything public is exported from here.
 //
 // Importing this must stay cheap (issue #15.3: under 30 ms): the classes and functions below come
@@ -47,7 +52,15 @@ export type { SynchronizedOptions } from "./shared/synchronized.js";
 // load everything now, as before.
 if (!syncLoading) await preloadAll();
 
-/** How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count). */
+/**
+ * How many CPUs this process may use (Python's cpu_count, respecting affinity like os.process_cpu_count).
+ *
+ * @example
+ * ```ts
+ * import { cpuCount, Pool } from "multiproc";
+ * await using pool = new Pool(cpuCount()); // what new Pool() does by default
+ * ```
+ */
 export function cpuCount(): number {
   return availableParallelism();
 }

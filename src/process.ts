@@ -8,9 +8,29 @@ import { checkOptions, checkTimeout, describe } from "./validate.js";
 import { collectAbandons } from "./transport/handles.js";
 import { backendFor, defaultStartMethod } from "./backends/registry.js";
 
-/** A function that can run in a child: its arguments are `A`, its result is ignored. */
+/**
+ * A function that can run in a child: its arguments are `A`, its result is ignored.
+ *
+ * @example
+ * ```ts
+ * import { Process, type Target } from "multiproc";
+ * export const report: Target<[string]> = (msg) => console.log(msg);
+ * new Process({ target: report, args: ["done"] }).start();
+ * ```
+ */
 export type Target<A extends unknown[]> = (...args: A) => unknown;
 
+/**
+ * What `new Process({...})` takes: the target, its arguments, a name and whether it is a daemon.
+ *
+ * @example
+ * ```ts
+ * import { Process, type ProcessOptions } from "multiproc";
+ * export function work(n: number) { console.log(n * 2); }
+ * const options: ProcessOptions<[number]> = { target: work, args: [21], name: "doubler", daemon: true };
+ * new Process(options).start();
+ * ```
+ */
 export interface ProcessOptions<A extends unknown[]> {
   target: Target<A>;
   /** Arguments; multiproc objects (queues, locks, segments, ...) in here work in the child. */
@@ -38,6 +58,25 @@ function afterLaunch<T>(lookUp: () => Promise<T>): Promise<T> {
   return Promise.resolve().then(lookUp);
 }
 
+/**
+ * A function run in another process or thread (Python's `multiprocessing.Process`). Its arguments may hold any multiproc object (queues, locks, shared memory, proxies).
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Process } from "multiproc";
+ *
+ * export function greet(name: string) {
+ *   console.log(`hello ${name} from pid ${process.pid}`);
+ * }
+ *
+ * if (isMainProcess()) {
+ *   const p = new Process({ target: greet, args: ["bob"] });
+ *   p.start();
+ *   await p.join();
+ *   console.log(p.exitCode); // 0
+ * }
+ * ```
+ */
 export class Process<A extends unknown[] = unknown[]> {
   /** The start method; subclasses made by a context pin it. */
   protected static startMethod: StartMethod | undefined = undefined;
@@ -81,6 +120,7 @@ export class Process<A extends unknown[] = unknown[]> {
     if (this.#closed) throw new StateError("process object is closed", { code: ErrorCodes.CLOSED });
   }
 
+  /** Whether the child is killed when this process exits (set before start()). */
   get daemon(): boolean {
     return this.#daemon;
   }
@@ -114,6 +154,7 @@ export class Process<A extends unknown[] = unknown[]> {
     return this.#method ?? defaultStartMethod();
   }
 
+  /** Starts the child; throws ERR_ALREADY_STARTED the second time. */
   start(): void {
     this.#checkClosed();
     if (this.#child !== undefined) {
@@ -158,6 +199,7 @@ export class Process<A extends unknown[] = unknown[]> {
     return undefined;
   }
 
+  /** Whether the child has started and not yet exited. */
   isAlive(): boolean {
     this.#checkClosed();
     return this.#child !== undefined && this.#exitCode === null;
@@ -212,13 +254,23 @@ export class Process<A extends unknown[] = unknown[]> {
     this.#closed = true;
   }
 
+  /** `<Process name=... pid=... state>`, as Python's repr. */
   toString(): string {
     const state = this.#closed ? "closed" : this.#child === undefined ? "initial" : this.#exitCode === null ? "started" : `stopped exitcode=${this.#exitCode}`;
     return `<Process name='${this.name}' ${state}${this.#daemon ? " daemon" : ""}>`;
   }
 }
 
-/** The children of this process that are still running. */
+/**
+ * The children of this process that are still running.
+ *
+ * @example
+ * ```ts
+ * import { activeChildren, Process } from "multiproc";
+ * new Process({ target: () => new Promise((r) => setTimeout(r, 100)) }).start();
+ * console.log(activeChildren().length); // 1
+ * ```
+ */
 export function activeChildren(): Process<unknown[]>[] {
   return [...live];
 }

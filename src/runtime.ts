@@ -92,12 +92,31 @@ export function checkNotBootstrapping(): void {
 /**
  * False in every process or thread started by multiproc, true in the program's main process.
  * The twin of Python's `if __name__ == "__main__":` guard.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Pool } from "multiproc";
+ * export const square = (x: number) => x * x;
+ * if (isMainProcess()) { // children import this module too: only the main process runs this part
+ *   await using pool = new Pool(2);
+ *   console.log(await pool.map(square, [1, 2, 3]));
+ * }
+ * ```
  */
 export function isMainProcess(): boolean {
   return state.identity.kind === "main" && isMainThread;
 }
 
-/** What currentProcess() and parentProcess() describe. */
+/**
+ * What currentProcess() and parentProcess() describe.
+ *
+ * @example
+ * ```ts
+ * import { currentProcess, type ProcessInfo } from "multiproc";
+ * const me: ProcessInfo = currentProcess();
+ * console.log(`${me.name} (${me.pid})`);
+ * ```
+ */
 export interface ProcessInfo {
   readonly name: string;
   readonly pid: number;
@@ -108,7 +127,15 @@ export interface ProcessInfo {
   readonly authkey: Buffer;
 }
 
-/** Describes the process (or thread) this code runs in. */
+/**
+ * Describes the process (or thread) this code runs in.
+ *
+ * @example
+ * ```ts
+ * import { currentProcess } from "multiproc";
+ * console.log(currentProcess().name, currentProcess().pid); // "MainProcess" 12345
+ * ```
+ */
 export function currentProcess(): ProcessInfo {
   return {
     name: state.identity.name,
@@ -120,13 +147,34 @@ export function currentProcess(): ProcessInfo {
   };
 }
 
+/**
+ * What parentProcess() describes: the pid and name of the process that started this one.
+ *
+ * @example
+ * ```ts
+ * import { parentProcess, type ParentInfo } from "multiproc";
+ * const parent: ParentInfo | null = parentProcess();
+ * if (parent !== null) console.log(parent.pid);
+ * ```
+ */
 export interface ParentInfo {
   readonly name: string;
   readonly pid: number;
+  /** Whether the parent process is still running. */
   isAlive(): boolean;
 }
 
-/** The parent of this process or thread; null in the main process. */
+/**
+ * The parent of this process or thread; null in the main process.
+ *
+ * @example
+ * ```ts
+ * import { parentProcess } from "multiproc";
+ * export function child() {
+ *   console.log(parentProcess()?.pid); // the parent's pid (null in the main process)
+ * }
+ * ```
+ */
 export function parentProcess(): ParentInfo | null {
   const parent = state.identity.parent;
   if (parent === null) return null;

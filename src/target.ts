@@ -39,6 +39,14 @@ type AnyFunction = (...args: never[]) => unknown;
  * A typed reference to a module's exports for use as targets (form 2):
  * `const tasks = fromModule<typeof import("./tasks.js")>(new URL("./tasks.js", import.meta.url))`,
  * then `pool.map(tasks.square, xs)`. Nothing is imported here; the child imports the module.
+ *
+ * @example
+ * ```ts
+ * import { fromModule, Pool } from "multiproc";
+ * const tasks = fromModule<typeof import("./tasks.js")>(new URL("./tasks.js", import.meta.url));
+ * await using pool = new Pool(2);
+ * const squares: number[] = await pool.map(tasks.square, [1, 2, 3]); // typed from tasks.ts
+ * ```
  */
 export function fromModule<T extends object>(url: URL | string): T {
   const href = moduleHref(url);

@@ -10,6 +10,15 @@ import { reviveTarget } from "../target-revive.js";
 import { checkInteger, checkOptions, checkSignal, describe } from "../validate.js";
 import { SharedTable } from "./shared-table.js";
 
+/**
+ * A slice of a table's rows: `start` to `end` (exclusive), as mapBatches hands them to your function.
+ *
+ * @example
+ * ```ts
+ * import type { RowRange } from "multiproc/arrow";
+ * const firstHundred: RowRange = { start: 0, end: 100 };
+ * ```
+ */
 export interface RowRange {
   /** First row of the slice in the whole table. */
   start: number;
@@ -17,6 +26,15 @@ export interface RowRange {
   end: number;
 }
 
+/**
+ * Options of mapBatches: the rows per task and an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * import { mapBatches, type MapBatchesOptions } from "multiproc/arrow";
+ * const options: MapBatchesOptions = { rowsPerTask: 10_000, signal: AbortSignal.timeout(60_000) };
+ * ```
+ */
 export interface MapBatchesOptions {
   /**
    * Rows per task. Default: one task per record batch when the table has at least 4 per worker,
@@ -26,7 +44,17 @@ export interface MapBatchesOptions {
   signal?: AbortSignal;
 }
 
-/** Ranges covering `rows` rows: along record batches when there are enough, else even splits. */
+/**
+ * Ranges covering `rows` rows: along record batches when there are enough, else even splits.
+ *
+ * @example
+ * ```ts
+ * import { tableFromArrays } from "apache-arrow";
+ * import { rowRanges } from "multiproc/arrow";
+ * const table = tableFromArrays({ x: new Float64Array(10) });
+ * console.log(rowRanges(table, 1, 4)); // [ {start:0,end:4}, {start:4,end:8}, {start:8,end:10} ]
+ * ```
+ */
 export function rowRanges(table: Table, workers: number, rowsPerTask?: number): RowRange[] {
   const rows = table.numRows;
   const ranges: RowRange[] = [];
@@ -46,6 +74,26 @@ export function rowRanges(table: Table, workers: number, rowsPerTask?: number): 
 /**
  * Runs `fn(slice, range)` on `pool` for every row range of `table` and resolves with the results
  * in row order. `fn` is a target like any pool function (exported, fromModule, or self-contained).
+ *
+ * @example
+ * ```ts
+ * import { tableFromArrays, type Table } from "apache-arrow";
+ * import { isMainProcess, Pool } from "multiproc";
+ * import { mapBatches } from "multiproc/arrow";
+ *
+ * export function total(slice: Table): number {
+ *   let sum = 0;
+ *   for (const v of slice.getChild("x")!) sum += v as number;
+ *   return sum;
+ * }
+ *
+ * if (isMainProcess()) {
+ *   await using pool = new Pool(2);
+ *   const table = tableFromArrays({ x: Float64Array.from({ length: 1e6 }, (_, i) => i) });
+ *   const sums = await mapBatches(pool, total, table); // one sum per row range, in row order
+ *   console.log(sums.reduce((a, b) => a + b));
+ * }
+ * ```
  */
 export async function mapBatches<R>(
   pool: Pool,

@@ -51,6 +51,18 @@ process.on("exit", () => {
   for (const ref of live) ref.deref()?.release();
 });
 
+/**
+ * An Apache Arrow table in shared memory (multiproc/arrow): sent to other processes as a name, read there in place, never copied.
+ *
+ * @example
+ * ```ts
+ * import { tableFromArrays } from "apache-arrow";
+ * import { SharedTable } from "multiproc/arrow";
+ * using shared = SharedTable.from(tableFromArrays({ x: Float64Array.from([1, 2, 3]) }));
+ * console.log(shared.numRows, shared.table.getChild("x")?.toArray()); // 3 Float64Array [1, 2, 3]
+ * // pass `shared` in Process args, a Queue, a Pool task: the receiver reads the same memory
+ * ```
+ */
 export class SharedTable implements Disposable {
   readonly #segment: Segment;
   readonly #length: number;
@@ -85,6 +97,7 @@ export class SharedTable implements Disposable {
     return this.#table;
   }
 
+  /** Rows in the table. */
   get numRows(): number {
     return this.table.numRows;
   }
@@ -94,6 +107,7 @@ export class SharedTable implements Disposable {
     return this.#length;
   }
 
+  /** Whether release() was called (or the process is exiting): the table may no longer be read. */
   get released(): boolean {
     return this.#released;
   }

@@ -4,6 +4,16 @@
 import type { Identity } from "../runtime.js";
 import type { TargetDescriptor } from "../target.js";
 
+/**
+ * How children start: "process" (a fresh Node process, Python's spawn) or "thread" (a worker thread).
+ *
+ * @example
+ * ```ts
+ * import { getContext, type StartMethod } from "multiproc";
+ * const kind: StartMethod = process.env.USE_THREADS ? "thread" : "process";
+ * const ctx = getContext(kind);
+ * ```
+ */
 export type StartMethod = "process" | "thread";
 
 /** What a child tells its parent once it runs its target (spares.ts refills after it). */

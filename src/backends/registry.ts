@@ -25,6 +25,16 @@ export function defaultStartMethod(): StartMethod {
   return chosen ?? "process";
 }
 
+/**
+ * Sets the default start method for this program (Python's set_start_method); `{ force: true }` changes one already set.
+ *
+ * @example
+ * ```ts
+ * import { setStartMethod, Process } from "multiproc";
+ * setStartMethod("thread"); // every Process, Pool, Queue... made after this uses worker threads
+ * const p = new Process({ target: () => console.log("in a thread") });
+ * ```
+ */
 export function setStartMethod(kind: StartMethod, options: { force?: boolean } = {}): void {
   const method = checkStartMethod(kind);
   if (chosen !== undefined && !options.force && chosen !== method) {
@@ -35,10 +45,28 @@ export function setStartMethod(kind: StartMethod, options: { force?: boolean } =
   chosen = method;
 }
 
+/**
+ * The default start method in force (Python's get_start_method).
+ *
+ * @example
+ * ```ts
+ * import { getStartMethod } from "multiproc";
+ * console.log(getStartMethod()); // "process"
+ * ```
+ */
 export function getStartMethod(): StartMethod {
   return defaultStartMethod();
 }
 
+/**
+ * Every start method this platform offers (Python's get_all_start_methods).
+ *
+ * @example
+ * ```ts
+ * import { getAllStartMethods } from "multiproc";
+ * console.log(getAllStartMethods()); // [ "process", "thread" ]
+ * ```
+ */
 export function getAllStartMethods(): StartMethod[] {
   return ["process", "thread"];
 }

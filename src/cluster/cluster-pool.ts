@@ -11,6 +11,16 @@ import { ClusterEngine } from "./engine.js";
 import { checkQueueName, parseConnection } from "./redis.js";
 import { parseNodeWorkerName, rootHref } from "./wire.js";
 
+/**
+ * Options of `new ClusterPool({...})`: the Redis URL, the queue name, retries of tasks whose node died, timeouts and payload limits.
+ *
+ * @example
+ * ```ts
+ * import { ClusterPool, type ClusterPoolOptions } from "multiproc/cluster";
+ * const options: ClusterPoolOptions = { connection: "redis://127.0.0.1:6379", queue: "jobs", attempts: 5 };
+ * await using pool = new ClusterPool(options);
+ * ```
+ */
 export interface ClusterPoolOptions {
   /** The Redis server: `redis://[user:password@]HOST[:PORT][/DB]`, or `rediss://` for TLS. */
   connection: string | URL;
@@ -30,7 +40,17 @@ export interface ClusterPoolOptions {
   root?: string | URL;
 }
 
-/** A worker node serving the pool's queue (as BullMQ lists its connections). */
+/**
+ * A worker node serving the pool's queue (as BullMQ lists its connections).
+ *
+ * @example
+ * ```ts
+ * import { ClusterPool, type ClusterNode } from "multiproc/cluster";
+ * await using pool = new ClusterPool({ connection: "redis://127.0.0.1:6379" });
+ * const nodes: ClusterNode[] = await pool.nodes();
+ * console.log(nodes.reduce((n, node) => n + node.concurrency, 0), "tasks at once");
+ * ```
+ */
 export interface ClusterNode {
   /** The node's `--name` (default HOST:PID). */
   name: string;
@@ -40,6 +60,23 @@ export interface ClusterNode {
 
 const MiB = 1024 * 1024;
 
+/**
+ * The Pool API on worker nodes on any hosts, through BullMQ queues on a Redis server (needs `npm install bullmq ioredis`); start nodes with `npx multiproc worker --connection redis://...`.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess } from "multiproc";
+ * import { ClusterPool } from "multiproc/cluster";
+ *
+ * export function square(x: number) { return x * x; }
+ *
+ * if (isMainProcess()) {
+ *   await using pool = new ClusterPool({ connection: "redis://127.0.0.1:6379" });
+ *   console.log(await pool.nodes()); // [ { name: 'host:1234', concurrency: 2 }, ... ]
+ *   console.log(await pool.map(square, [1, 2, 3])); // [ 1, 4, 9 ]
+ * }
+ * ```
+ */
 export class ClusterPool extends BasePool {
   /** The Redis URL (without its password). */
   readonly connection: string;

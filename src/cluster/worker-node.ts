@@ -17,6 +17,16 @@ import { checkInteger, checkLimit, checkOptions, describe } from "../validate.js
 import { checkQueueName, loadDeps, parseConnection, type IORedis, type RedisTarget } from "./redis.js";
 import { CANCEL_CHANNEL, decodeValue, encodeEvent, encodeOutcome, fromBase64, INLINE_OUTCOME_MAX, nodeWorkerName, OUTCOME_KEY, OUTCOME_REF, OUTCOME_TTL_MS, readJob, rootHref, type Outcome } from "./wire.js";
 
+/**
+ * Options of `new WorkerNode({...})` (the flags of `npx multiproc worker`).
+ *
+ * @example
+ * ```ts
+ * import { WorkerNode, type WorkerNodeOptions } from "multiproc/cluster";
+ * const options: WorkerNodeOptions = { connection: "redis://127.0.0.1:6379", concurrency: 4, name: "gpu-box" };
+ * const node = new WorkerNode(options);
+ * ```
+ */
 export interface WorkerNodeOptions {
   /** The Redis server, as the pools give it. */
   connection: string | URL;
@@ -41,6 +51,17 @@ type AnyFunction = (...args: never[]) => unknown;
 /** BullMQ's own limit is set out of reach: the pool's `attempts`, carried by each job, decides. */
 const MAX_STALLED = 1_000_000;
 
+/**
+ * A worker node serving a ClusterPool's queue from this process (what `npx multiproc worker` runs): tasks run on its own process pool.
+ *
+ * @example
+ * ```ts
+ * import { WorkerNode } from "multiproc/cluster";
+ * const node = new WorkerNode({ connection: "redis://127.0.0.1:6379", concurrency: 2 });
+ * await node.start();
+ * process.once("SIGTERM", () => void node.close());
+ * ```
+ */
 export class WorkerNode {
   readonly name: string;
   readonly concurrency: number;

@@ -16,18 +16,48 @@ import { dumps, loads, loadsAsync } from "../transport/serialize.js";
 import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
 import { PipeSegment, type End } from "./pipe-segment.js";
 
+/**
+ * Options of Connection.recv and recvBytes: a timeout (ms), an AbortSignal, and for bytes a maxLength.
+ *
+ * @example
+ * ```ts
+ * import { Pipe } from "multiproc";
+ * const [a] = Pipe();
+ * await a.recv({ timeout: 1000 }).catch((err) => console.log(err.code)); // "ERR_TIMEOUT"
+ * ```
+ */
 export interface RecvOptions {
   /** Milliseconds to wait for a message; TimeoutError after. Default: as long as a peer lives. */
   timeout?: number;
   signal?: AbortSignal;
 }
 
+/**
+ * Options of Connection.send and sendBytes (a timeout in ms and an AbortSignal, for when the other end does not read).
+ *
+ * @example
+ * ```ts
+ * import { Pipe } from "multiproc";
+ * const [, b] = Pipe();
+ * await b.send("hi", { timeout: 5000 });
+ * ```
+ */
 export interface SendOptions {
   /** Milliseconds to wait for room in the pipe; TimeoutError after. */
   timeout?: number;
   signal?: AbortSignal;
 }
 
+/**
+ * Options of Connection.poll: how long to wait (ms) for something to read; 0 (the default) just looks.
+ *
+ * @example
+ * ```ts
+ * import { Pipe } from "multiproc";
+ * const [a] = Pipe();
+ * console.log(await a.poll({ timeout: 100 })); // false: nothing arrived within 100 ms
+ * ```
+ */
 export interface PollOptions {
   /** Milliseconds to wait; default 0 (just look); Infinity waits for a message or EOF. */
   timeout?: number;
@@ -86,6 +116,18 @@ interface ConnectionState {
   pid: number;
 }
 
+/**
+ * One end of a Pipe (Python's `multiprocessing.connection.Connection`): objects with send/recv, bytes with sendBytes/recvBytes, and `for await` until the other end closes.
+ *
+ * @example
+ * ```ts
+ * import { Pipe } from "multiproc";
+ * const [a, b] = Pipe();
+ * await b.send({ hello: "world" });
+ * b.close();
+ * for await (const message of a) console.log(message); // { hello: 'world' }, then the loop ends
+ * ```
+ */
 export class Connection<T = unknown> implements Disposable, AsyncIterable<T> {
   readonly #pipe: PipeSegment;
   readonly #end: End;
@@ -252,17 +294,20 @@ export class Connection<T = unknown> implements Disposable, AsyncIterable<T> {
     return loads(this.#receiveSync(options)) as T;
   }
 
+  /** sendBytes that blocks this thread while the pipe is full (for workers allowed to block). */
   sendBytesSync(buf: ArrayBufferView | ArrayBufferLike, offset?: number, size?: number): void {
     const writer = this.#writerOrThrow();
     this.#checkIdle(this.#writes, "send");
     writer.sendSync(slice(buf, offset, size));
   }
 
+  /** recvBytes that blocks this thread until a message arrives (for workers allowed to block). */
   recvBytesSync(options?: { timeout?: number; maxLength?: number }): Buffer {
     const maxLength = maxLengthOf(options);
     return checkLength(toBuffer(this.#receiveSync(options)), maxLength);
   }
 
+  /** recvBytesInto that blocks this thread until a message arrives (for workers allowed to block). */
   recvBytesIntoSync(buf: ArrayBufferView | ArrayBufferLike, offset = 0, options?: { timeout?: number }): number {
     const target = intoTarget(buf, offset);
     return copyInto(this.#receiveSync(options), target, offset);

@@ -12,12 +12,41 @@ import { checkInteger, checkLimit, checkOptions, describe } from "../validate.js
 import { handshake, type AuthOptions } from "./auth.js";
 import { SocketConnection } from "./socket-connection.js";
 
-/** A TCP `[host, port]` or a Unix socket path. */
+/**
+ * A TCP `[host, port]` or a Unix socket path.
+ *
+ * @example
+ * ```ts
+ * import { Listener, type Address } from "multiproc/connection";
+ * const tcp: Address = ["127.0.0.1", 6000];
+ * const unix: Address = "/tmp/my-app.sock";
+ * await using listener = new Listener(tcp);
+ * ```
+ */
 export type Address = readonly [host: string, port: number] | string;
 
-/** What a key may be given as: bytes, or a string (encoded as UTF-8). */
+/**
+ * What a key may be given as: bytes, or a string (encoded as UTF-8).
+ *
+ * @example
+ * ```ts
+ * import { Client, type AuthKey } from "multiproc/connection";
+ * const key: AuthKey = "secret"; // or new TextEncoder().encode("secret")
+ * const conn = await Client(["127.0.0.1", 6000], { authkey: key });
+ * ```
+ */
 export type AuthKey = Uint8Array | string;
 
+/**
+ * Options of Client(): the authkey shared with the listener, and how long the handshake may take.
+ *
+ * @example
+ * ```ts
+ * import { Client, type ConnectionOptions } from "multiproc/connection";
+ * const options: ConnectionOptions = { authkey: "secret" };
+ * const conn = await Client(["127.0.0.1", 6000], options);
+ * ```
+ */
 export interface ConnectionOptions {
   /** The shared secret; default currentProcess().authkey (inherited from the main process). */
   authkey?: AuthKey;
@@ -29,6 +58,16 @@ export interface ConnectionOptions {
   maxMessageSize?: number;
 }
 
+/**
+ * Options of `new Listener(address, {...})`: the authkey clients must prove, and the socket's backlog.
+ *
+ * @example
+ * ```ts
+ * import { Listener, type ListenerOptions } from "multiproc/connection";
+ * const options: ListenerOptions = { authkey: "secret", backlog: 16 };
+ * await using listener = new Listener(["127.0.0.1", 6000], options);
+ * ```
+ */
 export interface ListenerOptions extends ConnectionOptions {
   /** The listen backlog (default 511, Node's). */
   backlog?: number;
@@ -116,6 +155,19 @@ export const kOnConnection = Symbol("multiproc.listener.onConnection");
 
 type Outcome = { conn: SocketConnection } | { error: Error };
 
+/**
+ * A server socket that accepts authenticated connections (Python's `multiprocessing.connection.Listener`); CPython's Client can connect to it, and ours to CPython's Listener.
+ *
+ * @example
+ * ```ts
+ * import { Listener } from "multiproc/connection";
+ * await using listener = new Listener(["127.0.0.1", 0], { authkey: "secret" });
+ * await listener.ready;
+ * console.log(listener.address); // [ '127.0.0.1', 41234 ]
+ * const conn = await listener.accept();
+ * console.log(await conn.recv());
+ * ```
+ */
 export class Listener implements AsyncDisposable {
   readonly #server: Server;
   readonly #options: ResolvedOptions;
@@ -239,6 +291,7 @@ export class Listener implements AsyncDisposable {
     if (typeof this.#address === "string") removeSocketFile(this.#address);
   }
 
+  /** Whether close() was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -264,7 +317,18 @@ export function connectSocket(address: Address): Promise<Socket> {
   });
 }
 
-/** Connects to a Listener (ours or CPython's) and runs the handshake; resolves with the connection. */
+/**
+ * Connects to a Listener (ours or CPython's) and runs the handshake; resolves with the connection.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "multiproc/connection";
+ * const conn = await Client(["127.0.0.1", 6000], { authkey: "secret" });
+ * await conn.send("ping");
+ * console.log(await conn.recv());
+ * conn.close();
+ * ```
+ */
 export async function Client(address: Address, options: ConnectionOptions = {}): Promise<SocketConnection> {
   const addr = checkAddress(address);
   const opts = resolveConnectionOptions(options);

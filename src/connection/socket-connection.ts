@@ -34,6 +34,16 @@ export interface SocketConnectionOptions {
   maxMessageSize?: number;
 }
 
+/**
+ * A Connection over a socket, as Listener.accept() and Client() give (framing compatible with CPython's).
+ *
+ * @example
+ * ```ts
+ * import { Client, type SocketConnection } from "multiproc/connection";
+ * const conn: SocketConnection = await Client(["127.0.0.1", 6000], { authkey: "secret" });
+ * await conn.sendBytes(new TextEncoder().encode("raw bytes"));
+ * ```
+ */
 export class SocketConnection implements AsyncIterable<unknown>, Disposable {
   readonly #socket: Socket;
   readonly #decoder: FrameDecoder;
@@ -264,14 +274,17 @@ export class SocketConnection implements AsyncIterable<unknown>, Disposable {
     this.#socket.destroySoon();
   }
 
+  /** Whether this end is closed. */
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** Whether recv() may be called on this end. */
   get readable(): boolean {
     return !this.#closed && this.#readable;
   }
 
+  /** Whether send() may be called on this end. */
   get writable(): boolean {
     return !this.#closed && !this.#socket.destroyed && this.#socket.writable;
   }

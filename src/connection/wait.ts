@@ -4,14 +4,35 @@ import { ArgumentError, ErrorCodes } from "../errors.js";
 import { checkOptions, checkTimeout, describe } from "../validate.js";
 import { kOnReady, kReady, SocketConnection } from "./socket-connection.js";
 
-/** Something wait() can watch: a SocketConnection, or any object with poll({ timeout }). */
+/**
+ * Something wait() can watch: a SocketConnection, or any object with poll({ timeout }).
+ *
+ * @example
+ * ```ts
+ * import { wait, type Pollable } from "multiproc/connection";
+ * async function firstReady(conns: Pollable[]) {
+ *   return (await wait(conns, { timeout: 1000 }))[0];
+ * }
+ * ```
+ */
 export interface Pollable {
+  /** Resolves true when something can be read within `timeout` ms. */
   poll(options?: { timeout?: number }): Promise<boolean> | boolean;
 }
 
 /**
  * Resolves with the objects that are ready to read (a message waiting, or EOF), as soon as at
  * least one is, or with [] after `timeout` ms. No timeout waits as long as it takes.
+ *
+ * @example
+ * ```ts
+ * import { Pipe, wait } from "multiproc";
+ * const [a1, b1] = Pipe();
+ * const [a2] = Pipe();
+ * await b1.send("ready");
+ * const ready = await wait([a1, a2], { timeout: 1000 });
+ * console.log(ready.length); // 1: only a1 has something to read
+ * ```
  */
 export async function wait<T extends Pollable>(objects: Iterable<T>, options: { timeout?: number } = {}): Promise<T[]> {
   const list = [...objects];

@@ -1,3 +1,8 @@
+/**
+ * Python's `multiprocessing.managers`: Manager, SyncManager, BaseManager, SharedMemoryManager and the proxies. Everything here is also exported by `multiproc`.
+ *
+ * @module multiproc/managers
+ */
 // multiproc/managers: Python's multiprocessing.managers for readers coming from Python. The names
 // are the package root's (loaded on first use, lazy-api.ts), so both entries give the same.
 export {

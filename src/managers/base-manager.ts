@@ -15,11 +15,32 @@ import { BUILTIN_TYPES } from "./builtin-types.js";
 import { PickleClient } from "./pickle/client.js";
 import { localType, runManagerServer, type ServerSpec, type TypeSpec } from "./server-entry.js";
 
-/** A class or a factory function that makes the object a typeid stands for. */
+/**
+ * A class or a factory function that makes the object a typeid stands for.
+ *
+ * @example
+ * ```ts
+ * import { BaseManager, type Callable } from "multiproc/managers";
+ * const makeMap: Callable = () => new Map<string, number>();
+ * class M extends BaseManager {}
+ * M.register("Map", makeMap);
+ * ```
+ */
 export type Callable = (abstract new (...args: never[]) => unknown) | ((...args: never[]) => unknown);
 
 type ProxyClass = new (...args: ConstructorParameters<typeof BaseProxy>) => BaseProxy;
 
+/**
+ * Options of BaseManager.register: which methods proxies may call (`exposed`), which return proxies of another typeid (`methodToTypeid`), and a custom proxy class.
+ *
+ * @example
+ * ```ts
+ * import { BaseManager } from "multiproc/managers";
+ * export class Store { get(k: string) { return k; } _secret() { return 1; } }
+ * class M extends BaseManager {}
+ * M.register("Store", Store, { exposed: ["get"] });
+ * ```
+ */
 export interface RegisterOptions {
   /** Methods a proxy may call (default: every public method of the object). */
   exposed?: readonly string[];
@@ -39,6 +60,16 @@ interface RegistryEntry {
   methodToTypeid?: Record<string, string>;
 }
 
+/**
+ * Options of `new BaseManager({...})` and SyncManager: where the server listens (`address`: `[host, port]` or a socket path) and the `authkey` clients must prove.
+ *
+ * @example
+ * ```ts
+ * import { SyncManager } from "multiproc/managers";
+ * const manager = new SyncManager({ address: ["0.0.0.0", 50000], authkey: "secret" });
+ * await manager.start();
+ * ```
+ */
 export interface ManagerOptions {
   /** Where the server listens: [host, port] (port 0 picks one) or a Unix socket path (default: a fresh one). */
   address?: Address;
@@ -62,6 +93,17 @@ export interface ManagerOptions {
   serializer?: Serializer;
 }
 
+/**
+ * Options of BaseManager.start: an initializer run in the server process before it serves.
+ *
+ * @example
+ * ```ts
+ * import { SyncManager } from "multiproc/managers";
+ * export function setup() { process.title = "my-manager"; }
+ * const manager = new SyncManager();
+ * await manager.start({ initializer: setup });
+ * ```
+ */
 export interface StartOptions {
   /** Runs in the server process before it serves (located like a Process target). */
   initializer?: (...args: never[]) => unknown;
@@ -71,7 +113,19 @@ export interface StartOptions {
 type InstanceOf<C> = C extends abstract new (...args: never[]) => infer I ? I : C extends (...args: never[]) => infer R ? Awaited<R> : unknown;
 type ArgsOf<C> = C extends abstract new (...args: infer A) => unknown ? A : C extends (...args: infer A) => unknown ? A : unknown[];
 
-/** A manager class after register(typeid, callable): instances have a typed `typeid(...)` method. */
+/**
+ * A manager class after register(typeid, callable): instances have a typed `typeid(...)` method.
+ *
+ * @example
+ * ```ts
+ * import { BaseManager } from "multiproc/managers";
+ * export class Maths { add(x: number, y: number) { return x + y; } }
+ * const MyManager = class extends BaseManager {}.register("Maths", Maths); // typed Maths() factory
+ * await using m = new MyManager();
+ * await m.start();
+ * console.log(await (await m.Maths()).add(4, 3)); // 7
+ * ```
+ */
 export type Registered<M extends abstract new (...args: never[]) => BaseManager, K extends string, C> = (new (
   options?: ManagerOptions,
 ) => InstanceType<M> & { [P in K]: (...args: ArgsOf<C>) => Promise<Remote<InstanceOf<C>>> }) &
@@ -98,6 +152,26 @@ let managerCounter = 0;
 
 type State = "initial" | "started" | "serving" | "connected" | "shutdown";
 
+/**
+ * A manager for your own types (Python's `multiprocessing.managers.BaseManager`): register a class, start a server (here, or reachable over TCP with an authkey), call its objects through async proxies.
+ *
+ * @example
+ * ```ts
+ * import { BaseManager } from "multiproc/managers";
+ *
+ * export class Counter {
+ *   n = 0;
+ *   increment(): number { return ++this.n; }
+ * }
+ * export const MyManager = class extends BaseManager {}.register("Counter", Counter);
+ *
+ * await using manager = new MyManager({ address: ["127.0.0.1", 0], authkey: "secret" });
+ * await manager.start();
+ * const counter = await manager.Counter();
+ * console.log(await counter.increment()); // 1
+ * // elsewhere: new (class extends BaseManager {}.register("Counter"))({ address, authkey }).connect()
+ * ```
+ */
 export class BaseManager implements AsyncDisposable {
   static [kRegistry] = new Map<string, RegistryEntry>();
 
@@ -187,6 +261,7 @@ export class BaseManager implements AsyncDisposable {
     return this.#address;
   }
 
+  /** The key clients must prove (Python's authkey); children of this process inherit it. */
   get authkey(): Buffer {
     return this.#authkey;
   }

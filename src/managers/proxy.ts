@@ -50,6 +50,16 @@ const finalizer = new FinalizationRegistry<Held>(({ channel, oid }) => {
   channel?.notify({ kind: "decref", oid, count: 1 });
 });
 
+/**
+ * The base of every proxy: a reference to an object that lives in a manager's server. Proxies travel to other processes and keep the object alive while held.
+ *
+ * @example
+ * ```ts
+ * import { Manager, type BaseProxy } from "multiproc/managers";
+ * await using manager = await Manager();
+ * const proxy: BaseProxy = await manager.Namespace();
+ * ```
+ */
 export class BaseProxy implements Disposable, AsyncDisposable {
   /** Which object, on which server. */
   readonly _token: Token;
@@ -171,7 +181,21 @@ registerHandleType("manager-proxy", (raw) => {
   return makeProxy(state.token, state.exposed, { address: state.token.address, authkey });
 });
 
-/** The async view of an object of type T through a proxy: its public methods return Promises. */
+/**
+ * The async view of an object of type T through a proxy: its public methods return Promises.
+ *
+ * @example
+ * ```ts
+ * import { BaseManager, type Remote } from "multiproc/managers";
+ * export class Maths { add(x: number, y: number) { return x + y; } }
+ * class M extends BaseManager {}
+ * M.register("Maths", Maths);
+ * await using m = new M();
+ * await m.start();
+ * const maths: Remote<Maths> = await m.create<Maths>("Maths");
+ * const seven: number = await maths.add(4, 3);
+ * ```
+ */
 export type Remote<T> = BaseProxy & {
   [K in keyof T as K extends `_${string}` ? never : T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (
     ...args: infer A

@@ -17,7 +17,15 @@ import { ObjectRegistry, publicMethods, type StoredRef } from "./object-registry
 import { ServerConnections, type ServerConn } from "./server-connections.js";
 import { PickleConnections } from "./pickle/server.js";
 
-/** How the server makes and exposes objects of one typeid. */
+/**
+ * How the server makes and exposes objects of one typeid.
+ *
+ * @example
+ * ```ts
+ * import type { ServerType } from "multiproc/managers";
+ * const type: ServerType = { create: (args) => new Map(args as [string, number][]), exposed: ["get", "set"] };
+ * ```
+ */
 export interface ServerType {
   /** Makes the object from the client's arguments (a class is called with `new`). */
   create(args: unknown[]): unknown;
@@ -53,6 +61,19 @@ const DEFAULT_MAX_MESSAGE = 1 << 30;
 
 export const kStopped = Symbol("multiproc.managers.server.stopped");
 
+/**
+ * A manager's server (Python's `managers.Server`), as getServer() returns it: serveForever() runs it in this process.
+ *
+ * @example
+ * ```ts
+ * import { SyncManager } from "multiproc/managers";
+ * export class DataProxy { getData(key: number) { return key * 2; } }
+ * class DataManager extends SyncManager {}
+ * DataManager.register("DataProxy", DataProxy);
+ * const server = new DataManager({ address: ["127.0.0.1", 5000], authkey: "DataProxy01" }).getServer();
+ * await server.serveForever(); // until shut down
+ * ```
+ */
 export class Server implements LocalServer {
   /** Random id; tokens carry it so the server knows its own proxies when they come back. */
   readonly sid = randomBytes(8).toString("hex");
@@ -150,6 +171,7 @@ export class Server implements LocalServer {
     return this.#objects.size;
   }
 
+  /** @internal */
   objectOf(oid: number): unknown {
     return this.#objects.objectOf(oid);
   }

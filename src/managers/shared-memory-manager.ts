@@ -10,6 +10,19 @@ import type { BaseProxy } from "./proxy.js";
 
 type Tracker = BaseProxy & { track(name: string): Promise<void>; unlinkAll(): Promise<void> };
 
+/**
+ * A manager that makes SharedMemory blocks and ShareableLists and unlinks all of them at shutdown (Python's `SharedMemoryManager`).
+ *
+ * @example
+ * ```ts
+ * import { SharedMemoryManager } from "multiproc/managers";
+ * await using smm = new SharedMemoryManager();
+ * await smm.start();
+ * const sl = await smm.ShareableList([1, 2, 3]);
+ * const shm = await smm.SharedMemory(1024);
+ * // both are unlinked when smm shuts down
+ * ```
+ */
 export class SharedMemoryManager extends BaseManager {
   protected static override builtinTypeids: ReadonlySet<string> = new Set(Object.keys(SHM_TYPES));
   #tracker: Tracker | undefined;

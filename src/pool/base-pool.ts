@@ -13,6 +13,17 @@ import { checkProgress, makeProgress, type ProgressOption } from "./progress.js"
 import { AsyncResult } from "./results.js";
 import { NO_FEATURES, type Call, type CallFeatures, type Engine, type TargetEntry } from "./task.js";
 
+/**
+ * Options every Pool call takes: an AbortSignal, and a `timeout` (ms) each task may run before its worker is replaced.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * const ac = new AbortController();
+ * const result = pool.apply((n: number) => n + 1, [1], { signal: ac.signal });
+ * ```
+ */
 export interface CallOptions {
   /** Aborting drops the call's queued work and aborts its running tasks' currentTask().signal. */
   signal?: AbortSignal;
@@ -24,8 +35,28 @@ export interface CallOptions {
   killOnAbort?: boolean;
 }
 
+/**
+ * Options of Pool.applyAsync: the CallOptions plus Python's callback and errorCallback.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * pool.applyAsync((n: number) => n * 2, [21], { callback: (v) => console.log(v), errorCallback: (e) => console.error(e) });
+ * ```
+ */
 export interface ApplyOptions<R> extends CallOptions, Callbacks<R> {}
 
+/**
+ * Options of map, starmap, imap and imapUnordered: `chunksize` (items per task), `progress`, and the CallOptions.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * const out = await pool.map((x: number) => 1 / x, [1, 2, 4], { chunksize: 2, progress: true });
+ * ```
+ */
 export interface MapOptions extends CallOptions {
   /** Items per task. map: ceil(length / (4 x processes)) when the length is known, else 1; imap: 1. */
   chunksize?: number;
@@ -40,6 +71,17 @@ export interface SettleOptions extends MapOptions {
   settle: true;
 }
 
+/**
+ * Options of mapAsync and starmapAsync: MapOptions plus Python's callback and errorCallback.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * const r = pool.mapAsync((x: number) => x + 1, [1, 2], { callback: (values) => console.log(values) });
+ * await r.wait();
+ * ```
+ */
 export interface MapAsyncOptions<R> extends MapOptions, Callbacks<R[]> {}
 
 type Fn<A extends unknown[], R> = (...args: A) => R;
@@ -152,6 +194,7 @@ export abstract class BasePool implements AsyncDisposable {
     return this.#mapAsync("map", fn as Fn<unknown[], unknown>, iterable, options).get();
   }
 
+  /** map() that returns an AsyncResult at once (Python's map_async). */
   mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options: SettleOptions & MapAsyncOptions<SettledResult<Awaited<R>>>): AsyncResult<SettledResult<Awaited<R>>[]>;
   mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]>;
   mapAsync<T, R>(fn: (item: T) => R, iterable: Input<T>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<unknown[]> {
@@ -165,6 +208,7 @@ export abstract class BasePool implements AsyncDisposable {
     return this.#mapAsync("starmap", fn as Fn<unknown[], unknown>, iterable, options).get();
   }
 
+  /** starmap() that returns an AsyncResult at once (Python's starmap_async). */
   starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: SettleOptions & MapAsyncOptions<SettledResult<Awaited<R>>>): AsyncResult<SettledResult<Awaited<R>>[]>;
   starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options?: MapAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>[]>;
   starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options: MapAsyncOptions<Awaited<R>> = {}): AsyncResult<unknown[]> {

@@ -24,7 +24,18 @@ export interface ImapSettings {
   features: CallFeatures;
 }
 
-/** The async iterator imap and imapUnordered return. Breaking out of `for await` stops the work. */
+/**
+ * The async iterator imap and imapUnordered return. Breaking out of `for await` stops the work.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * for await (const y of pool.imap((x: number) => x * 10, [1, 2, 3])) {
+ *   console.log(y); // 10, 20, 30 in order
+ * }
+ * ```
+ */
 export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
   readonly #host: Host;
   #source: ChunkSource<unknown> | undefined;
@@ -77,6 +88,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     return this.#stats.snapshot();
   }
 
+  /** @internal */
   get settled(): boolean {
     return this.#settled;
   }
@@ -115,6 +127,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     });
   }
 
+  /** @internal */
   onResult(unit: Unit, value: unknown, worker: WorkerIdentity, busyMs: number): void {
     if (this.#settled) return;
     this.#stats.add(worker, unit.count, busyMs);
@@ -125,6 +138,7 @@ export class PoolIterator<R> implements Call, AsyncIterableIterator<R> {
     this.check();
   }
 
+  /** @internal */
   onError(unit: Unit, error: unknown, worker: WorkerIdentity | undefined, busyMs: number): void {
     if (this.#settled) return;
     if (this.#s.features.settle) {

@@ -15,6 +15,16 @@ import type { PoolStats } from "./stats.js";
 
 export type { ApplyOptions, CallOptions, MapAsyncOptions, MapOptions } from "./base-pool.js";
 
+/**
+ * Options of `new Pool({...})`: the number of workers, an initializer, how many tasks a worker runs before it is replaced, the context, and more.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * export function init(tag: string) { (globalThis as { tag?: string }).tag = tag; }
+ * await using pool = new Pool({ processes: 4, initializer: init, initargs: ["w"], maxTasksPerChild: 100, context: "thread" });
+ * ```
+ */
 export interface PoolOptions {
   /** Number of workers; default cpuCount(). */
   processes?: number;
@@ -91,6 +101,26 @@ function startMethodOf(context: unknown, fallback: StartMethod | undefined): Sta
   return checkStartMethod(context);
 }
 
+/**
+ * A pool of worker processes or threads (Python's `multiprocessing.Pool`): apply, map, starmap, imap and their async forms. A worker that dies fails its task with WorkerLostError and is replaced; nothing hangs.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Pool } from "multiproc";
+ *
+ * export function square(x: number): number {
+ *   return x * x;
+ * }
+ *
+ * if (isMainProcess()) {
+ *   await using pool = new Pool(4); // terminated at the end of the block
+ *   console.log(await pool.map(square, [1, 2, 3, 4, 5, 6])); // [ 1, 4, 9, 16, 25, 36 ]
+ *   const r = pool.applyAsync(square, [7]);
+ *   console.log(await r.get({ timeout: 5000 })); // 49
+ *   for await (const y of pool.imapUnordered(square, [8, 9])) console.log(y);
+ * }
+ * ```
+ */
 export class Pool extends BasePool {
   /** The start method; a context's Pool pins it. */
   protected static startMethod: StartMethod | undefined = undefined;

@@ -4,7 +4,16 @@ import { createRequire } from "node:module";
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { describe } from "../validate.js";
 
-/** `true` draws a bar on stderr when it is a terminal; a function is called as chunks finish. */
+/**
+ * `true` draws a bar on stderr when it is a terminal; a function is called as chunks finish.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * await pool.map((x: number) => x, [1, 2, 3], { progress: true }); // a bar on stderr
+ * ```
+ */
 export type ProgressOption = boolean | ((done: number, total: number | undefined) => void);
 
 export interface Progress {

@@ -19,6 +19,19 @@ export interface Keeper {
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
+/**
+ * What applyAsync, mapAsync and starmapAsync return (Python's AsyncResult): get(), wait(), ready(), successful(); it is also awaitable.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * const r = pool.applyAsync((x: number) => x * x, [12]);
+ * await r.wait({ timeout: 5000 });
+ * console.log(r.ready(), r.successful(), await r.get()); // true true 144
+ * console.log(await r); // 144: an AsyncResult is a PromiseLike
+ * ```
+ */
 export class AsyncResult<T> implements PromiseLike<T> {
   #outcome: Outcome<T> | undefined;
   readonly #settled: Promise<void>;

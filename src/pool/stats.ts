@@ -1,7 +1,17 @@
 // Per-worker statistics: how many tasks (chunks) and items a worker ran and how long it was busy.
 // Kept per call (AsyncResult.stats, PoolIterator.stats) and per pool (Pool.stats()).
 
-/** One worker's share of some work. */
+/**
+ * One worker's share of some work.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "multiproc";
+ * await using pool = new Pool(2);
+ * await pool.map((x: number) => x, [1, 2, 3]);
+ * for (const w of pool.stats()) console.log(w.name, w.tasks, w.items, w.busyMs);
+ * ```
+ */
 export interface WorkerStats {
   /** The worker's process name (PoolWorker-N). */
   name: string;

@@ -5,12 +5,45 @@ import { checkOptions, checkSignal, checkTimeout } from "../validate.js";
 import { QueueKind } from "./queue-segment.js";
 import { Queue, registerQueueClass, type QueueClassSpec } from "./queue.js";
 
+/**
+ * Options of JoinableQueue.join: a timeout (ms) and an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * import { JoinableQueue } from "multiproc";
+ * const q = new JoinableQueue<number>();
+ * await q.join({ timeout: 1000 });
+ * ```
+ */
 export interface JoinOptions {
   /** Milliseconds to wait; join() then resolves false. Default: no limit. */
   timeout?: number;
   signal?: AbortSignal;
 }
 
+/**
+ * A Queue whose consumers call taskDone() for each item and whose join() waits until every item put was done (Python's `multiprocessing.JoinableQueue`).
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, JoinableQueue, Process } from "multiproc";
+ *
+ * export async function worker(q: JoinableQueue<number>) {
+ *   for (;;) {
+ *     const n = await q.get();
+ *     console.log(n * n);
+ *     q.taskDone();
+ *   }
+ * }
+ *
+ * if (isMainProcess()) {
+ *   const q = new JoinableQueue<number>();
+ *   new Process({ target: worker, args: [q], daemon: true }).start();
+ *   for (const n of [1, 2, 3]) await q.put(n);
+ *   await q.join(); // all three were done
+ * }
+ * ```
+ */
 export class JoinableQueue<T = unknown> extends Queue<T> {
   protected override classSpec(): QueueClassSpec {
     return { kind: QueueKind.Fifo, joinable: true };

@@ -19,6 +19,18 @@ export function priorityOf(item: unknown): number {
   );
 }
 
+/**
+ * A queue that hands out the lowest priority first (Python's queue.PriorityQueue, made multi-process): an item is its own priority when it is a number or bigint, and an array's first element is its priority (`[priority, data]`).
+ *
+ * @example
+ * ```ts
+ * import { PriorityQueue } from "multiproc";
+ * const q = new PriorityQueue<[number, string]>();
+ * await q.put([2, "later"]);
+ * await q.put([1, "first"]);
+ * console.log(await q.get()); // [ 1, 'first' ]
+ * ```
+ */
 export class PriorityQueue<T = unknown> extends Queue<T> {
   protected override classSpec(): QueueClassSpec {
     return { kind: QueueKind.Priority, joinable: false };

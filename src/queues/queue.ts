@@ -16,6 +16,15 @@ import { QueueCore, type CoreState } from "./core.js";
 import type { WaitSpec } from "./doorbells.js";
 import { checkCapacity, QueueKind, W } from "./queue-segment.js";
 
+/**
+ * Options of `new Queue({...})`: `maxsize` (0, the default, means no limit).
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "multiproc";
+ * const q = new Queue<string>({ maxsize: 100 }); // put() waits while 100 items are queued
+ * ```
+ */
 export interface QueueOptions {
   /** The most items the queue holds at once; 0 (the default) means no limit but `capacity`. */
   maxsize?: number;
@@ -23,6 +32,17 @@ export interface QueueOptions {
   capacity?: number;
 }
 
+/**
+ * Options of Queue.put: `block: false` throws Full at once instead of waiting; `timeout` in ms; an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "multiproc";
+ * const q = new Queue<number>({ maxsize: 1 });
+ * await q.put(1);
+ * await q.put(2, { timeout: 100 }).catch((err) => console.log(err.code)); // "ERR_QUEUE_FULL"
+ * ```
+ */
 export interface PutOptions {
   /** false: never wait (Full at once if there is no room). Default true. */
   block?: boolean;
@@ -31,6 +51,16 @@ export interface PutOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of Queue.get: `block: false` throws Empty at once instead of waiting; `timeout` in ms; an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "multiproc";
+ * const q = new Queue<number>();
+ * await q.get({ timeout: 100 }).catch((err) => console.log(err.code)); // "ERR_QUEUE_EMPTY"
+ * ```
+ */
 export interface GetOptions {
   /** false: never wait (Empty at once if there is no item). Default true. */
   block?: boolean;
@@ -39,7 +69,28 @@ export interface GetOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of Queue.putSync (PutOptions without the signal: a blocking call cannot be aborted).
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "multiproc";
+ * const q = new Queue<number>({ maxsize: 1 });
+ * q.putSync(1, { timeout: 100 });
+ * ```
+ */
 export type SyncPutOptions = Omit<PutOptions, "signal">;
+/**
+ * Options of Queue.getSync (GetOptions without the signal: a blocking call cannot be aborted).
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "multiproc";
+ * const q = new Queue<number>();
+ * q.putSync(1);
+ * console.log(q.getSync({ timeout: 100 })); // 1
+ * ```
+ */
 export type SyncGetOptions = Omit<GetOptions, "signal">;
 
 const DEFAULT_SPEC: WaitSpec = Object.freeze({ block: true, timeout: undefined, signal: undefined });
@@ -109,6 +160,25 @@ export function encode(item: unknown): [Uint8Array, () => void] {
 
 const nothing = (): void => undefined;
 
+/**
+ * A FIFO queue shared by any number of producers and consumers in any processes and threads (Python's `multiprocessing.Queue`). Blocking calls return Promises; `putSync`/`getSync` block, for workers.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Process, Queue } from "multiproc";
+ *
+ * export async function producer(q: Queue<number[]>) {
+ *   await q.put([1, 2, 3]);
+ * }
+ *
+ * if (isMainProcess()) {
+ *   const q = new Queue<number[]>({ maxsize: 10 });
+ *   new Process({ target: producer, args: [q] }).start();
+ *   console.log(await q.get({ timeout: 5000 })); // [ 1, 2, 3 ]
+ *   for await (const item of q) break; // queues are async iterables too
+ * }
+ * ```
+ */
 export class Queue<T = unknown> implements AsyncIterable<T>, Disposable, AsyncDisposable {
   /** @internal */
   protected readonly core: QueueCore;
@@ -196,10 +266,12 @@ export class Queue<T = unknown> implements AsyncIterable<T>, Disposable, AsyncDi
     return Atomics.load(this.core.words, W.COUNT);
   }
 
+  /** Whether the queue is empty now (another process may change that at once). */
   empty(): boolean {
     return this.qsize() === 0;
   }
 
+  /** Whether the queue holds `maxsize` items now. */
   full(): boolean {
     return this.maxsize > 0 && this.qsize() >= this.maxsize;
   }

@@ -7,11 +7,32 @@ import type { QueueCore } from "./core.js";
 import { QueueKind, W } from "./queue-segment.js";
 import { adoptedCore, createCore, encode, registerQueueClass, waitSpec } from "./queue.js";
 
+/**
+ * Options of `new SimpleQueue({...})`.
+ *
+ * @example
+ * ```ts
+ * import { SimpleQueue, type SimpleQueueOptions } from "multiproc";
+ * const options: SimpleQueueOptions = {};
+ * const q = new SimpleQueue<string>(options);
+ * ```
+ */
 export interface SimpleQueueOptions {
   /** Bytes of shared memory for the items (default 256 KiB); put waits for room beyond it. */
   capacity?: number;
 }
 
+/**
+ * A queue with only put, get, empty and close (Python's `multiprocessing.SimpleQueue`).
+ *
+ * @example
+ * ```ts
+ * import { SimpleQueue } from "multiproc";
+ * const q = new SimpleQueue<string>();
+ * await q.put("job");
+ * console.log(await q.get(), q.empty()); // job true
+ * ```
+ */
 export class SimpleQueue<T = unknown> implements AsyncIterable<T>, Disposable, AsyncDisposable {
   readonly #core: QueueCore;
 
@@ -19,6 +40,7 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T>, Disposable, A
     this.#core = adoptedCore() ?? createCore({ capacity: options?.capacity }, { kind: QueueKind.Fifo, joinable: false });
   }
 
+  /** Adds `item` at the end. */
   async put(item: T, options?: { signal?: AbortSignal }): Promise<void> {
     const spec = waitSpec(options);
     this.#core.checkOpen();
@@ -31,10 +53,12 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T>, Disposable, A
     }
   }
 
+  /** Removes and returns the oldest item, waiting while there is none. */
   async get(options?: { signal?: AbortSignal }): Promise<T> {
     return (await loadsAsync(await this.#core.take(waitSpec(options)))) as T;
   }
 
+  /** put() that blocks this thread (for workers allowed to block). */
   putSync(item: T): void {
     this.#core.checkOpen();
     const [payload, undo] = encode(item);
@@ -46,18 +70,22 @@ export class SimpleQueue<T = unknown> implements AsyncIterable<T>, Disposable, A
     }
   }
 
+  /** get() that blocks this thread (for workers allowed to block). */
   getSync(): T {
     return loads(this.#core.takeSync({ block: true, timeout: undefined })) as T;
   }
 
+  /** Whether the queue is empty now. */
   empty(): boolean {
     return Atomics.load(this.#core.words, W.COUNT) === 0;
   }
 
+  /** Whether close() was called. */
   get closed(): boolean {
     return this.#core.closed;
   }
 
+  /** Closes this process's handle of the queue. */
   close(): void {
     this.#core.close();
   }

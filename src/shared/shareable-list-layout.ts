@@ -18,7 +18,16 @@ import { endianness } from "node:os";
 import { ArgumentError, ErrorCodes, SharedMemoryError } from "../errors.js";
 import { describe } from "../validate.js";
 
-/** What a ShareableList holds (Python's int/float, int, bool, str, bytes and None). */
+/**
+ * What a ShareableList holds (Python's int/float, int, bool, str, bytes and None).
+ *
+ * @example
+ * ```ts
+ * import { ShareableList, type ShareableItem } from "multiproc/shared-memory";
+ * const items: ShareableItem[] = [1, 2n, true, "text", new Uint8Array(2), null];
+ * const list = new ShareableList(items);
+ * ```
+ */
 export type ShareableItem = number | bigint | boolean | string | Uint8Array | null;
 
 // Struct's native byte order for the numbers; formats are byte strings and read as little-endian

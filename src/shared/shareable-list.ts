@@ -47,6 +47,15 @@ import { SharedMemory } from "./shared-memory.js";
 
 export type { ShareableItem };
 
+/**
+ * Options of `new ShareableList(sequence, {...})`: the segment's `name` (to create with a name, or to attach with a null sequence).
+ *
+ * @example
+ * ```ts
+ * import { ShareableList } from "multiproc/shared-memory";
+ * const list = new ShareableList(null, { name: "psm_from_python" }); // made by Python's ShareableList
+ * ```
+ */
 export interface ShareableListOptions {
   /** With a sequence: the name of the new segment (random when absent). Without: the list to open. */
   name?: string;
@@ -66,6 +75,21 @@ interface Views {
 // Set just before `new ShareableList()` by the reviver, so a received segment is adopted as is.
 let adopting: SharedMemory | undefined;
 
+/**
+ * A fixed-length list of numbers, bigints, booleans, strings, bytes and nulls in one shared block, with CPython's exact layout (Python's `ShareableList`).
+ *
+ * @example
+ * ```ts
+ * import { ShareableList } from "multiproc/shared-memory";
+ * const a = new ShareableList(["howdy", new Uint8Array([72, 105]), -273.154, 100, null, true, 42]);
+ * a.set(2, -78.5);
+ * console.log(a.get(2), a.length, a.index(42)); // -78.5 7 6
+ * const b = new ShareableList(null, { name: a.shm.name }); // attach by name (Python can too)
+ * b.shm.close();
+ * a.shm.close();
+ * a.shm.unlink();
+ * ```
+ */
 export class ShareableList implements Disposable, Iterable<ShareableItem> {
   /** The segment the list lives in: `close()` and `unlink()` it when done, as in Python. */
   readonly shm: SharedMemory;

@@ -16,6 +16,17 @@ import { decode, encode, formatItem, typeInfo, type AnyView, type TypeInfo, type
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 const MAX_LENGTH = 2 ** 32;
 
+/**
+ * What SharedArray and RawArray are made from: a length (zero-filled) or the initial items.
+ *
+ * @example
+ * ```ts
+ * import { SharedArray, type SizeOrSequence } from "multiproc";
+ * const init: SizeOrSequence<"d"> = [1.5, 2.5];
+ * const arr = new SharedArray("d", init);
+ * const zeros = new SharedArray("d", 10);
+ * ```
+ */
 export type SizeOrSequence<T extends Typecode> = number | Iterable<ValueType<T>> | ArrayLike<ValueType<T>>;
 
 interface RawArrayState {
@@ -54,9 +65,20 @@ function toItems(sizeOrSequence: unknown): { length: number; items: unknown[] | 
   throw new ArgumentError(`sizeOrSequence must be a length or a sequence of values, got ${describe(sizeOrSequence)}`, ErrorCodes.INVALID_ARG_TYPE);
 }
 
-/** A shared array without a lock (Python's RawArray). */
+/**
+ * A shared array without a lock (Python's RawArray).
+ *
+ * @example
+ * ```ts
+ * import { RawArray } from "multiproc";
+ * const samples = new RawArray("d", 1024); // 1024 zeros, no lock
+ * samples.view.fill(1.5);
+ * ```
+ */
 export class RawArray<T extends Typecode = Typecode> implements Disposable, Iterable<ValueType<T>> {
+  /** The typecode it was made with. */
   readonly typecode: T;
+  /** How many items. */
   readonly length: number;
   readonly #type: TypeInfo;
   readonly #block: Block;
@@ -109,6 +131,7 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
 
   /** Sets one element, or with an array-like first, a range starting at `offset` (like TypedArray#set). */
   set(i: number, value: ValueType<T>): void;
+  /** Sets item `i` (`a[i] = v`), or, given an array, items from `i` on. */
   set(values: Iterable<ValueType<T>> | ArrayLike<ValueType<T>>, offset?: number): void;
   set(a: unknown, b?: unknown): void {
     this.#check();
@@ -183,7 +206,27 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
   }
 }
 
-/** A shared array guarded by a lock (Python's multiprocessing.Array). */
+/**
+ * A shared array guarded by a lock (Python's multiprocessing.Array).
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Process, SharedArray } from "multiproc";
+ *
+ * export function negate(arr: SharedArray<"i">) {
+ *   for (let i = 0; i < arr.length; i++) arr.set(i, -arr.get(i));
+ * }
+ *
+ * if (isMainProcess()) {
+ *   const arr = new SharedArray("i", [0, 1, 2, 3]); // Python's Array('i', range(4))
+ *   const p = new Process({ target: negate, args: [arr] });
+ *   p.start();
+ *   await p.join();
+ *   console.log([...arr]); // [ 0, -1, -2, -3 ]
+ *   console.log(arr.view); // Int32Array over the shared memory
+ * }
+ * ```
+ */
 export class SharedArray<T extends Typecode = Typecode> implements Disposable, Iterable<ValueType<T>> {
   readonly #raw: RawArray<T>;
   readonly #lock: Lock | RLock | null;
@@ -205,24 +248,29 @@ export class SharedArray<T extends Typecode = Typecode> implements Disposable, I
     }
   }
 
+  /** The typecode it was made with. */
   get typecode(): T {
     return this.#raw.typecode;
   }
 
+  /** How many items. */
   get length(): number {
     return this.#raw.length;
   }
 
+  /** Item `i` (Python's `a[i]`), read under the lock. */
   get(i: number): ValueType<T> {
     return locked(this.#lock, () => this.#raw.get(i));
   }
 
+  /** Sets item `i` (`a[i] = v`), or, given an array, items from `offset` on; under the lock. */
   set(i: number, value: ValueType<T>): void;
   set(values: Iterable<ValueType<T>> | ArrayLike<ValueType<T>>, offset?: number): void;
   set(a: unknown, b?: unknown): void {
     locked(this.#lock, () => (this.#raw.set as (a: unknown, b?: unknown) => void)(a, b));
   }
 
+  /** Items `start` to `end` as a plain array (`a[start:end]`). */
   slice(start?: number, end?: number): ValueType<T>[] {
     return locked(this.#lock, () => this.#raw.slice(start, end));
   }
@@ -237,15 +285,18 @@ export class SharedArray<T extends Typecode = Typecode> implements Disposable, I
     yield* this.slice();
   }
 
+  /** The lock that guards the array (Python's get_lock()). */
   getLock(): Lock | RLock {
     if (this.#lock === null) throw noLock("SharedArray");
     return this.#lock;
   }
 
+  /** The same array without its lock (Python's get_obj()). */
   getObj(): RawArray<T> {
     return this.#raw;
   }
 
+  /** Unmaps this process's view of the array. */
   close(): void {
     this.#raw.close();
     if (this.#ownLock) this.#lock?.close();

@@ -25,6 +25,16 @@ import {
 } from "./segment.js";
 import { track } from "./tracker.js";
 
+/**
+ * Options of `new SharedMemory({...})`: `create: true` with a `size` makes a block; a `name` alone attaches to one.
+ *
+ * @example
+ * ```ts
+ * import { SharedMemory, type SharedMemoryOptions } from "multiproc/shared-memory";
+ * const options: SharedMemoryOptions = { name: "psm_demo", create: true, size: 4096 };
+ * using shm = new SharedMemory(options);
+ * ```
+ */
 export interface SharedMemoryOptions {
   /**
    * With create, the name to use (a random `psm_` + hex name when absent); without, the segment to
@@ -50,6 +60,21 @@ function checkBoolean(value: unknown, name: string): boolean | undefined {
   return value;
 }
 
+/**
+ * A named block of shared memory (Python's `multiprocessing.shared_memory.SharedMemory`), byte-compatible with CPython: Python can attach by name, and the reverse.
+ *
+ * @example
+ * ```ts
+ * import { SharedMemory } from "multiproc/shared-memory";
+ * const shm = new SharedMemory({ create: true, size: 10 });
+ * shm.buf.set([22, 33, 44, 55]);
+ * const other = new SharedMemory({ name: shm.name }); // attach, here or in another process
+ * console.log(other.buf.subarray(0, 4)); // Uint8Array [ 22, 33, 44, 55 ]
+ * other.close();
+ * shm.close();
+ * shm.unlink(); // once, by one process
+ * ```
+ */
 export class SharedMemory implements Disposable {
   // The POSIX name, with its leading slash. Kept after close() so that unlink() still works.
   readonly #name: string;
@@ -117,6 +142,7 @@ export class SharedMemory implements Disposable {
     return this.#open().segment.buffer;
   }
 
+  /** Whether close() was called in this process. */
   get closed(): boolean {
     return this.#segment === undefined;
   }

@@ -11,6 +11,16 @@ import type { Lock } from "../sync/lock.js";
 import { RLock } from "../sync/rlock.js";
 import { checkOptions, describe } from "../validate.js";
 
+/**
+ * The `lock` option of Value and SharedArray: `true` (a new RLock, the default), `false`, or a lock to share.
+ *
+ * @example
+ * ```ts
+ * import { RLock, SharedArray } from "multiproc";
+ * const arr = new SharedArray("i", 8, { lock: new RLock() });
+ * await using _ = await arr.getLock().hold();
+ * ```
+ */
 export interface SynchronizedOptions {
   /** true (default): a new RLock; false: no lock; or a Lock / RLock to share with others. */
   lock?: boolean | Lock | RLock;

@@ -9,14 +9,51 @@ export type IntegerTypecode = "b" | "B" | "h" | "H" | "i" | "I" | "int8" | "uint
 export type BigIntTypecode = "l" | "L" | "q" | "Q" | "int64" | "uint64";
 export type FloatTypecode = "f" | "d" | "float32" | "float64";
 export type CharTypecode = "c";
+/**
+ * A typecode: Python's `b B h H i I l L q Q f d c`, or a name from `int8` to `float64`. `l`, `L`, `q` and `Q` are 64-bit: their values are bigint.
+ *
+ * @example
+ * ```ts
+ * import { SharedArray, type Typecode } from "multiproc";
+ * const code: Typecode = "d"; // or "float64"; Python's b B h H i I l L q Q f d c
+ * const arr = new SharedArray(code, 4);
+ * ```
+ */
 export type Typecode = IntegerTypecode | BigIntTypecode | FloatTypecode | CharTypecode;
-/** The typecodes with lock-free add / sub / compareExchange. */
+/**
+ * The typecodes with lock-free add / sub / compareExchange.
+ *
+ * @example
+ * ```ts
+ * import { Value, type AtomicTypecode } from "multiproc";
+ * const code: AtomicTypecode = "i";
+ * const v = new Value(code, 0);
+ * v.compareExchange(0, 5); // lock-free
+ * ```
+ */
 export type AtomicTypecode = IntegerTypecode | BigIntTypecode;
 
-/** What `.value`, `get(i)` and friends hold for a typecode. */
+/**
+ * What `.value`, `get(i)` and friends hold for a typecode.
+ *
+ * @example
+ * ```ts
+ * import type { ValueType } from "multiproc";
+ * const small: ValueType<"i"> = 1;    // number
+ * const wide: ValueType<"q"> = 1n;    // bigint: 'l', 'L', 'q', 'Q' are 64-bit
+ * ```
+ */
 export type ValueType<T extends Typecode> = T extends BigIntTypecode ? bigint : T extends CharTypecode ? string : number;
 
-/** The typed array `.view` gives for a typecode. */
+/**
+ * The typed array `.view` gives for a typecode.
+ *
+ * @example
+ * ```ts
+ * import { SharedArray, type ViewType } from "multiproc";
+ * const view: ViewType<"d"> = new SharedArray("d", 4).view; // a Float64Array
+ * ```
+ */
 export type ViewType<T extends Typecode> = T extends "b" | "int8"
   ? Int8Array
   : T extends "B" | "uint8" | "c"

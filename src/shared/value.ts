@@ -43,7 +43,16 @@ let adoptingRaw: { block: Block; offset: number } | undefined;
 let reserving = false;
 let adoptingValue: ValueState | undefined;
 
-/** A shared value without a lock (Python's RawValue). */
+/**
+ * A shared value without a lock (Python's RawValue).
+ *
+ * @example
+ * ```ts
+ * import { RawValue } from "multiproc";
+ * const flag = new RawValue("b", 0);
+ * flag.value = 1; // no lock: use it for values one process writes
+ * ```
+ */
 export class RawValue<T extends Typecode = Typecode> implements Disposable {
   readonly typecode: T;
   readonly #type: TypeInfo;
@@ -78,6 +87,7 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
     if (this.#closed) throw closedError("RawValue");
   }
 
+  /** The value (a bigint for the 64-bit typecodes 'l', 'L', 'q', 'Q'). */
   get value(): ValueType<T> {
     this.#check();
     if (this.#small !== undefined) return Atomics.load(this.#small, 0) as ValueType<T>;
@@ -172,11 +182,40 @@ function encodeOperand(t: TypeInfo, n: unknown, op: string): number | bigint {
   return n as number | bigint;
 }
 
+/**
+ * Options of `new Value(typecode, initial, {...})`: `lock: true` (default, a new RLock), `false` (none) or a Lock to share.
+ *
+ * @example
+ * ```ts
+ * import { Lock, Value } from "multiproc";
+ * const lock = new Lock();
+ * const a = new Value("d", 0, { lock });
+ * const b = new Value("d", 0, { lock }); // a and b are guarded together
+ * ```
+ */
 export type ValueOptions = SynchronizedOptions;
 
 /**
  * A shared value guarded by a lock (Python's multiprocessing.Value): `.value` reads and writes
  * under the lock; hold `getLock()` to make a read-modify-write like `v.value += 1` exact.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Process, Value } from "multiproc";
+ *
+ * export function bump(counter: Value<"i">) {
+ *   for (let i = 0; i < 1000; i++) counter.add(1); // atomic, no lock needed
+ * }
+ *
+ * if (isMainProcess()) {
+ *   const counter = new Value("i", 0);
+ *   const ps = [1, 2].map(() => new Process({ target: bump, args: [counter] }));
+ *   ps.forEach((p) => p.start());
+ *   for (const p of ps) await p.join();
+ *   console.log(counter.value); // 2000
+ *   const big = new Value("q", 0n); // 'l' and 'q' are 64-bit: their values are bigint
+ * }
+ * ```
  */
 export class Value<T extends Typecode = Typecode> implements Disposable {
   readonly #raw: RawValue<T>;
@@ -199,10 +238,12 @@ export class Value<T extends Typecode = Typecode> implements Disposable {
     }
   }
 
+  /** The typecode it was made with. */
   get typecode(): T {
     return this.#raw.typecode;
   }
 
+  /** The value (a bigint for the 64-bit typecodes 'l', 'L', 'q', 'Q'); reads and writes take the lock. */
   get value(): ValueType<T> {
     const lock = this.#lock;
     if (lock === null || lock[kOwned]()) return this.#raw.value;

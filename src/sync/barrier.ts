@@ -20,8 +20,27 @@ import { ACTION, BROKEN, COUNT, FILLING, lock, PARTIES, PIDS, RESETTING, runWait
 
 const MAX_PARTIES = 1 << 20;
 
+/**
+ * A function one party runs each time the barrier passes, before the others go on.
+ *
+ * @example
+ * ```ts
+ * import { Barrier, type BarrierAction } from "multiproc";
+ * const action: BarrierAction = () => console.log("pass");
+ * const barrier = new Barrier(2, { action });
+ * ```
+ */
 export type BarrierAction = () => unknown;
 
+/**
+ * Options of `new Barrier(parties, {...})`: an action run once per pass and a default timeout (ms) for wait().
+ *
+ * @example
+ * ```ts
+ * import { Barrier } from "multiproc";
+ * const barrier = new Barrier(4, { timeout: 10_000, action: () => console.log("all 4 here") });
+ * ```
+ */
 export interface BarrierOptions {
   /** Runs once per pass, in the party that gets index 0, before any party is released. */
   action?: BarrierAction;
@@ -29,6 +48,16 @@ export interface BarrierOptions {
   timeout?: number;
 }
 
+/**
+ * Options of Barrier.wait: a timeout (ms; it breaks the barrier) and an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * import { Barrier } from "multiproc";
+ * const barrier = new Barrier(2);
+ * await barrier.wait({ timeout: 100 }).catch((err) => console.log(err.code)); // "ERR_BROKEN_BARRIER"
+ * ```
+ */
 export interface BarrierWaitOptions {
   timeout?: number;
   /** Leaving early breaks the barrier for the others, like a timeout. */
@@ -55,6 +84,26 @@ interface RevivedAction {
 
 let adopting: Adopted | undefined;
 
+/**
+ * A barrier for a fixed number of parties (Python's `multiprocessing.Barrier`): each wait() returns once all have arrived.
+ *
+ * @example
+ * ```ts
+ * import { Barrier, isMainProcess, Process } from "multiproc";
+ *
+ * export async function party(barrier: Barrier) {
+ *   const index = await barrier.wait({ timeout: 5000 }); // 0 for exactly one party
+ *   if (index === 0) console.log("everyone arrived");
+ * }
+ *
+ * if (isMainProcess()) {
+ *   const barrier = new Barrier(3);
+ *   const ps = [1, 2, 3].map(() => new Process({ target: party, args: [barrier] }));
+ *   ps.forEach((p) => p.start());
+ *   for (const p of ps) await p.join();
+ * }
+ * ```
+ */
 export class Barrier implements Disposable {
   readonly #block: Block;
   readonly #words: Int32Array;
@@ -82,6 +131,7 @@ export class Barrier implements Disposable {
     this.#words = this.#block.words;
   }
 
+  /** How many parties each pass waits for. */
   get parties(): number {
     return this.#words[PARTIES]!;
   }
@@ -92,6 +142,7 @@ export class Barrier implements Disposable {
     return state === FILLING || state === ACTION ? Atomics.load(this.#words, COUNT) : 0;
   }
 
+  /** Whether the barrier is broken (after abort(), a reset() during a wait, or a timeout). */
   get broken(): boolean {
     return Atomics.load(this.#words, STATE) === BROKEN;
   }

@@ -33,6 +33,18 @@ const ASLEEP = 1;
 const NOTIFIED = 2;
 const me = SELF; // see mutex.ts: the thread id, so dead threads are seen too
 
+/**
+ * Options of Condition.wait and waitFor: a timeout (ms) and an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * import { Condition } from "multiproc";
+ * const cond = new Condition();
+ * await cond.acquire();
+ * const notified = await cond.wait({ timeout: 100 }); // false: nobody notified
+ * cond.release();
+ * ```
+ */
 export interface ConditionWaitOptions {
   /** Milliseconds; without it, wait until notified. */
   timeout?: number;
@@ -47,6 +59,22 @@ interface ConditionState {
 
 let adopting: { block: Block; lock: Lock | RLock } | undefined;
 
+/**
+ * A condition variable shared by processes (Python's `multiprocessing.Condition`): wait for a change under a lock, notify the waiters.
+ *
+ * @example
+ * ```ts
+ * import { Condition, Value } from "multiproc";
+ * const cond = new Condition();
+ * const ready = new Value("i", 0);
+ * // a consumer:
+ * await cond.acquire();
+ * try {
+ *   await cond.waitFor(() => ready.value === 1, { timeout: 5000 });
+ * } finally { cond.release(); }
+ * // a producer, elsewhere: await cond.acquire(); ready.value = 1; cond.notifyAll(); cond.release();
+ * ```
+ */
 export class Condition implements Disposable {
   readonly #block: Block;
   readonly #words: Int32Array;
@@ -86,14 +114,17 @@ export class Condition implements Disposable {
     return this.#lock;
   }
 
+  /** Acquires the underlying lock. */
   acquire(options?: AcquireOptions): Promise<boolean> {
     return this.#lock.acquire(options);
   }
 
+  /** acquire() that blocks this thread (for workers allowed to block). */
   acquireSync(options?: AcquireSyncOptions): boolean {
     return this.#lock.acquireSync(options);
   }
 
+  /** Releases the underlying lock. */
   release(): void {
     this.#lock.release();
   }
@@ -103,6 +134,7 @@ export class Condition implements Disposable {
     return this.#lock.hold(options);
   }
 
+  /** acquireSync() returning a guard for `using`. */
   holdSync(options?: Omit<HoldOptions, "signal">): Guard {
     return this.#lock.holdSync(options);
   }

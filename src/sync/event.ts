@@ -16,6 +16,16 @@ const FLAG = 0;
 const GEN = 1;
 const SLEEPERS = 2;
 
+/**
+ * Options of Event.wait: a timeout (ms) and an AbortSignal; wait resolves false on a timeout.
+ *
+ * @example
+ * ```ts
+ * import { Event } from "multiproc";
+ * const ev = new Event();
+ * console.log(await ev.wait({ timeout: 50 })); // false
+ * ```
+ */
 export interface EventWaitOptions {
   /** Milliseconds; without it, wait until set. */
   timeout?: number;
@@ -28,6 +38,26 @@ interface EventState {
 
 let adopting: Block | undefined;
 
+/**
+ * A flag that processes wait for (Python's `multiprocessing.Event`): set(), clear(), isSet(), wait().
+ *
+ * @example
+ * ```ts
+ * import { Event, isMainProcess, Process } from "multiproc";
+ *
+ * export async function waiter(ev: Event) {
+ *   if (await ev.wait({ timeout: 5000 })) console.log("go!");
+ * }
+ *
+ * if (isMainProcess()) {
+ *   const ev = new Event();
+ *   const p = new Process({ target: waiter, args: [ev] });
+ *   p.start();
+ *   ev.set();
+ *   await p.join();
+ * }
+ * ```
+ */
 export class Event implements Disposable {
   readonly #block: Block;
   readonly #words: Int32Array;
@@ -43,6 +73,7 @@ export class Event implements Disposable {
     if (this.#closed) throw closedError("Event");
   }
 
+  /** Whether the flag is true (Python's is_set()). */
   isSet(): boolean {
     this.#check();
     return Atomics.load(this.#words, FLAG) === 1;
@@ -57,6 +88,7 @@ export class Event implements Disposable {
     if (Atomics.load(words, SLEEPERS) > 0) waiter().wake(words, GEN);
   }
 
+  /** Resets the flag to false. */
   clear(): void {
     this.#check();
     Atomics.store(this.#words, FLAG, 0);

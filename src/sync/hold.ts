@@ -4,6 +4,16 @@ import { TimeoutError } from "../errors.js";
 import { checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
 import { ArgumentError, ErrorCodes } from "../errors.js";
 
+/**
+ * Options of acquire() on semaphores and conditions: `block: false` answers at once; `timeout` in ms; an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from "multiproc";
+ * const sem = new Semaphore(2);
+ * const got = await sem.acquire({ block: false }); // true: a slot was free
+ * ```
+ */
 export interface AcquireOptions {
   /** Wait for the lock (default true); false only tries once. */
   block?: boolean;
@@ -13,8 +23,28 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of acquireSync() (AcquireOptions without the signal).
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from "multiproc";
+ * const sem = new Semaphore(1);
+ * if (sem.acquireSync({ timeout: 100 })) sem.release();
+ * ```
+ */
 export type AcquireSyncOptions = Omit<AcquireOptions, "signal">;
 
+/**
+ * Options of hold(): as acquire's; a hold that cannot get the lock rejects (TimeoutError, AbortError) instead of answering false.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "multiproc";
+ * const lock = new Lock();
+ * await using _ = await lock.hold({ timeout: 1000 });
+ * ```
+ */
 export interface HoldOptions {
   /** Milliseconds to wait at most; then hold() rejects with TimeoutError. */
   timeout?: number;
@@ -44,8 +74,21 @@ export function parseAcquire(options: unknown): ParsedAcquire {
 /**
  * A held lock (or semaphore count): `release()` once, or let `using` / `await using` do it.
  * `ownerDied` is true when the lock was taken over from a holder that died holding it.
+ *
+ * @example
+ * ```ts
+ * import { Lock, type Guard } from "multiproc";
+ * const lock = new Lock();
+ * const guard: Guard = await lock.hold();
+ * try {
+ *   // ...
+ * } finally {
+ *   await guard[Symbol.asyncDispose](); // what `await using` does
+ * }
+ * ```
  */
 export interface Guard extends Disposable, AsyncDisposable {
+  /** Releases what the guard holds (what disposing it does); a second call does nothing. */
   release(): void;
   readonly ownerDied: boolean;
 }

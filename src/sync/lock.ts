@@ -5,6 +5,26 @@ import { Block } from "../shared/block.js";
 import { registerHandleType } from "../transport/handles.js";
 import { adopt, MutexLock, type LockState } from "./mutex-lock.js";
 
+/**
+ * A mutual-exclusion lock shared by processes and threads (Python's `multiprocessing.Lock`), on a futex. A lock whose holder died is handed to the next acquirer, which is told.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "multiproc";
+ * const lock = new Lock();
+ * {
+ *   await using _ = await lock.hold(); // released at the end of the block
+ *   console.log("only one process at a time here");
+ * }
+ * // Without `await using` (plain JS before Node 24): acquire/try/finally
+ * await lock.acquire();
+ * try {
+ *   // ...
+ * } finally {
+ *   lock.release();
+ * }
+ * ```
+ */
 export class Lock extends MutexLock {
   constructor() {
     super(false);

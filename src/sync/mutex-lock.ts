@@ -48,11 +48,31 @@ function tryOnce(words: Int32Array): LockResult {
   return tryLock(words, 0) ? LockResult.Acquired : LockResult.TimedOut;
 }
 
+/**
+ * Options of Lock.acquire: `block: false` answers at once; `timeout` in ms; an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "multiproc";
+ * const lock = new Lock();
+ * const got = await lock.acquire({ timeout: 100 }); // false when another holder kept it 100 ms
+ * ```
+ */
 export interface LockAcquireOptions extends AcquireOptions {
   /** Reject with OwnerDiedError (the lock then held by the caller) instead of setting `ownerDied`. */
   throwIfOwnerDied?: boolean;
 }
 
+/**
+ * Options of Lock.acquireSync (LockAcquireOptions without the signal).
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "multiproc";
+ * const lock = new Lock();
+ * if (lock.acquireSync({ timeout: 100 })) lock.release();
+ * ```
+ */
 export type LockAcquireSyncOptions = Omit<LockAcquireOptions, "signal">;
 
 export interface LockState {

@@ -7,6 +7,19 @@ import { Block } from "../shared/block.js";
 import { registerHandleType } from "../transport/handles.js";
 import { adopt, MutexLock, type LockState } from "./mutex-lock.js";
 
+/**
+ * A re-entrant lock (Python's `multiprocessing.RLock`): its owner (a process and thread) may acquire it again; it is free once released as often.
+ *
+ * @example
+ * ```ts
+ * import { RLock } from "multiproc";
+ * const rlock = new RLock();
+ * await rlock.acquire();
+ * await rlock.acquire(); // the same owner: no deadlock
+ * rlock.release();
+ * rlock.release();
+ * ```
+ */
 export class RLock extends MutexLock {
   constructor() {
     super(true);

@@ -44,6 +44,16 @@ function passOn(words: Int32Array): void {
   if (Atomics.load(words, COUNT) > 0 && Atomics.load(words, SLEEPERS) > 0) waiter().wake(words, COUNT, 1);
 }
 
+/**
+ * A counting semaphore shared by processes and threads (Python's `multiprocessing.Semaphore`).
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from "multiproc";
+ * const slots = new Semaphore(3); // three holders at a time
+ * await using _ = await slots.hold();
+ * ```
+ */
 export class Semaphore implements Disposable {
   readonly #block: Block;
   readonly #words: Int32Array;
@@ -69,6 +79,7 @@ export class Semaphore implements Disposable {
     return false;
   }
 
+  /** @internal */
   protected get kind(): string {
     return "Semaphore";
   }
@@ -196,12 +207,24 @@ export class Semaphore implements Disposable {
   }
 }
 
-/** A Semaphore that refuses to be released above its start value (Python's BoundedSemaphore). */
+/**
+ * A Semaphore that refuses to be released above its start value (Python's BoundedSemaphore).
+ *
+ * @example
+ * ```ts
+ * import { BoundedSemaphore } from "multiproc";
+ * const sem = new BoundedSemaphore(1);
+ * await sem.acquire();
+ * sem.release();
+ * try { sem.release(); } catch (err) { console.log((err as { code: string }).code); } // "ERR_RELEASED_TOO_MANY"
+ * ```
+ */
 export class BoundedSemaphore extends Semaphore {
   protected override get bounded(): boolean {
     return true;
   }
 
+  /** @internal */
   protected override get kind(): string {
     return "BoundedSemaphore";
   }
