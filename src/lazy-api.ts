@@ -84,6 +84,8 @@ export const SemaphoreProxy = lazyClass(managersM, "SemaphoreProxy");
 export type SemaphoreProxy = import("./managers/index.js").SemaphoreProxy;
 export const ValueProxy = lazyClass(managersM, "ValueProxy");
 export type ValueProxy<T = unknown> = import("./managers/index.js").ValueProxy<T>;
+export const PickleProxy = lazyClass(managersM, "PickleProxy");
+export type PickleProxy = import("./managers/index.js").PickleProxy;
 
 const queueM = lazyModule<typeof import("./queues/queue.js")>(new URL("./queues/queue.js", import.meta.url));
 export const Queue = lazyClass(queueM, "Queue");

@@ -8,8 +8,9 @@
 export {
   BaseManager, SyncManager, Manager, SharedMemoryManager, BaseProxy, Server, ArrayProxy, BarrierProxy, ConditionProxy, DictProxy,
   EventProxy, JoinableQueueProxy, ListProxy, LockProxy, NamespaceProxy, QueueProxy, RLockProxy, SemaphoreProxy, ValueProxy,
+  PickleProxy,
 } from "../lazy-api.js";
 export type { Callable, ManagerOptions, RegisterOptions, Registered, StartOptions } from "../managers/base-manager.js";
 export type { Remote } from "../managers/proxy.js";
-export type { ServerType } from "../managers/server.js";
+export type { Serializer, ServerType } from "../managers/server.js";
 export type { BlockOptions, DictKey } from "../managers/proxies.js";
