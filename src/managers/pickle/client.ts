@@ -85,8 +85,14 @@ export class PickleClient {
     const frame = encodeRequest(ident, method, args, kwds);
     let conn = this.#idle.pop();
     if (conn === undefined) {
-      conn = await this.#open();
-      await this.#exchange(conn, encodeRequest(null, "accept_connection", ["multiproc|call"]));
+      const fresh = await this.#open();
+      try {
+        await this.#exchange(fresh, encodeRequest(null, "accept_connection", ["multiproc|call"]));
+      } catch (err) {
+        fresh.close();
+        throw err;
+      }
+      conn = fresh;
     }
     let healthy = false;
     try {
@@ -114,12 +120,20 @@ export class PickleClient {
   }
 
   /** Proxies inside a value (RebuildProxy) become proxies that take a reference of their own. */
-  #revive(value: unknown): unknown {
-    if (value instanceof PyProxyRef) {
-      const proxy = makePickleProxy(this, value.token, value.exposed ?? [], this.dispatch("incref", [value.token.id]));
-      return proxy;
+  #revive(value: unknown, seen = new Set<object>()): unknown {
+    if (value instanceof PyProxyRef) return makePickleProxy(this, value.token, value.exposed ?? [], this.dispatch("incref", [value.token.id]));
+    if (typeof value !== "object" || value === null || seen.has(value)) return value;
+    seen.add(value); // values read may share parts or be cyclic (the pickle memo)
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) value[i] = this.#revive(value[i], seen);
+    } else if (value instanceof Map) {
+      for (const [k, v] of value as Map<unknown, unknown>) value.set(k, this.#revive(v, seen));
+    } else if (Object.getPrototypeOf(value) === Object.prototype) {
+      for (const [k, v] of Object.entries(value)) {
+        const revived = this.#revive(v, seen);
+        if (revived !== v) Object.defineProperty(value, k, { value: revived, enumerable: true, writable: true, configurable: true });
+      }
     }
-    if (Array.isArray(value)) return value.map((v) => this.#revive(v));
     return value;
   }
 

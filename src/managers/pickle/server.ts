@@ -93,8 +93,9 @@ export class PickleConnections {
   #closed(pc: PyConn): void {
     if (!this.#conns.delete(pc)) return;
     pc.abort.abort(new ProcessError("the client disconnected", { code: ErrorCodes.EOF }));
-    // Tell objects the caller left (a Lock it held); its references stay (shared holder).
-    this.#objects.releaseHolder(pc.ctx.conn, new Map());
+    // Tell objects the caller left (a Lock it held); its references stay (shared holder). Only a
+    // call connection ran methods: the many short request connections cost no walk over objects.
+    if (pc.calls) this.#objects.releaseHolder(pc.ctx.conn, new Map());
   }
 
   #send(pc: PyConn, kind: ReplyKind, value: unknown): void {
