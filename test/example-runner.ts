@@ -9,7 +9,7 @@ import { ROOT, runNode } from "./helpers.js";
 
 /** Examples that start managers (slower: a server process each): test/examples-managers.test.ts. */
 export function usesManagers(source: string): boolean {
-  return /\b(Manager\(\)|BaseManager|SyncManager)\b/.test(source);
+  return /\bManager\(\)|\b(BaseManager|SyncManager)\b/.test(source);
 }
 
 /** The "// expect: REGEX" lines of an example's source. */
