@@ -8,8 +8,8 @@ import { Worker } from "node:worker_threads";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { toThread, unsendable } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import { whenRunning, type Backend, type ChildHandle, type ChildInit } from "./backend.js";
-import { envChanges, SparePool, type Spare } from "./spares.js";
+import type { Backend, ChildHandle, ChildInit } from "./backend.js";
+import { envChanges, follow, SparePool, type Spare } from "./spares.js";
 
 const entry = new URL("./entry/thread.js", import.meta.url);
 
@@ -44,7 +44,7 @@ function launch(): Launched {
     // Errors are printed by the entry itself; this only keeps 'error' from becoming uncaught.
     worker.on("error", () => undefined);
   });
-  return { worker, exited, env: parentEnv, forced, usable: () => !done, discard: () => void worker.terminate() };
+  return { worker, exited, env: parentEnv, forced, usable: () => !done, discard: () => void worker.terminate(), progress: follow(worker, exited) };
 }
 
 const spares = new SparePool<Launched>(() => {
@@ -68,7 +68,7 @@ export const threadBackend: Backend = {
       throw err;
     }
     worker.ref();
-    spares.started(whenRunning(worker, exited));
+    spares.started(launched);
     void target.then(
       (descriptor) => worker.postMessage(descriptor),
       () => void worker.terminate(),
