@@ -16,17 +16,12 @@ import type { TargetDescriptor } from "../target.js";
  */
 export type StartMethod = "process" | "thread";
 
-/** What a child tells its parent once it runs its target (spares.ts refills after it). */
-export interface RunningMessage {
-  kind: "running";
-}
-
-/** Settles once `emitter`'s child says it is running (a first message) or has exited. */
-export function whenRunning(emitter: { once(event: "message", listener: () => void): unknown }, exited: Promise<number>): Promise<void> {
-  return new Promise((resolve) => {
-    emitter.once("message", () => resolve());
-    void exited.then(() => resolve());
-  });
+/**
+ * What a child tells its parent (spares.ts decides when to launch spares from these): "ready" once
+ * it has booted and waits for its payload, "running" just before it calls its target.
+ */
+export interface ChildMessage {
+  kind: "ready" | "running";
 }
 
 /** Who the child is and what it gets; serialised at start() so bad arguments fail there. */

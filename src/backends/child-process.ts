@@ -9,9 +9,9 @@ import { fileURLToPath } from "node:url";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { dumps } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import { whenRunning, type Backend, type ChildHandle, type ChildInit, type HeapLimits, type LaunchOptions } from "./backend.js";
+import type { Backend, ChildHandle, ChildInit, HeapLimits, LaunchOptions } from "./backend.js";
 import { childExecArgv } from "./exec-argv.js";
-import { envChanges, SparePool, type Spare } from "./spares.js";
+import { envChanges, follow, SparePool, type Spare } from "./spares.js";
 
 /** The one message a process child receives: its target and init, and the parent's env and cwd. */
 export interface StartMessage {
@@ -102,6 +102,7 @@ function launch(extraArgv: string[] = []): Launched {
     setRef,
     usable: () => !done && child.connected,
     discard: () => void child.kill("SIGKILL"),
+    progress: follow(child, exited),
   };
 }
 
@@ -121,7 +122,7 @@ export const processBackend: Backend = {
     const launched = flags.length > 0 ? launch(flags) : (spares.take() ?? launch());
     const { child, exited } = launched;
     launched.setRef(true);
-    spares.started(whenRunning(child, exited));
+    spares.started(launched);
     const env = envChanges(launched.env, OWN_KEYS);
     const cwd = process.cwd();
     void target.then(

@@ -14,12 +14,37 @@
 // carries the parent's current ones and the child applies them before it imports anything.
 import { availableParallelism } from "node:os";
 import { isDeepStrictEqual } from "node:util";
+import type { ChildMessage } from "./backend.js";
 
 export interface Spare {
   /** True while the launched child can still take a payload. */
   usable(): boolean;
   /** Stops the child (it was never used). */
   discard(): void;
+  /** How far the child got (follow()). */
+  progress: Progress;
+}
+
+/** A launched child's start-up as its messages tell it. */
+export interface Progress {
+  /** Whether it has booted (said "ready"). */
+  booted(): boolean;
+  /** Settles once it runs its target (said "running") or is gone. */
+  running: Promise<void>;
+}
+
+/** Follows the ChildMessages of a child (a ChildProcess or a Worker) from its launch. */
+export function follow(child: { on(event: "message", listener: (m: unknown) => void): unknown }, exited: Promise<number>): Progress {
+  let booted = false;
+  const running = new Promise<void>((resolve) => {
+    child.on("message", (m: unknown) => {
+      const kind = (m as Partial<ChildMessage> | null)?.kind;
+      if (kind === "ready") booted = true;
+      else if (kind === "running") resolve();
+    });
+    void exited.then(() => resolve());
+  });
+  return { booted: () => booted, running };
 }
 
 const DEFAULT_SPARES = Math.min(2, availableParallelism());
@@ -55,15 +80,18 @@ export class SparePool<S extends Spare> {
   }
 
   /**
-   * Tells the pool a child was started; `running` settles once it runs its target or is gone.
-   * The pool refills when no started child is still starting.
+   * Tells the pool `child` was given a payload. The pool refills when no started child is still
+   * starting: a spare that had booted is not; any other child is until it runs its target.
    */
-  started(running: Promise<unknown>): void {
+  started(child: Spare): void {
+    if (child.progress.booted()) {
+      this.#schedule();
+      return;
+    }
     this.#booting++;
-    const done = () => {
+    void child.progress.running.then(() => {
       if (--this.#booting === 0) this.#schedule();
-    };
-    running.then(done, done);
+    });
   }
 
   #schedule(): void {

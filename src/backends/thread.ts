@@ -9,10 +9,10 @@ import { Worker } from "node:worker_threads";
 import { ensureTracker, TRACKER_FD_ENV, trackerEnvValue } from "../shared/tracker.js";
 import { toThread, unsendable } from "../transport/serialize.js";
 import type { TargetDescriptor } from "../target.js";
-import { whenRunning, type Backend, type ChildHandle, type ChildInit, type HeapLimits, type LaunchOptions } from "./backend.js";
+import type { Backend, ChildHandle, ChildInit, HeapLimits, LaunchOptions } from "./backend.js";
 import { invalidFlags, threadExecArgv } from "./exec-argv.js";
 import { tsxApiFor } from "./thread-loaders.js";
-import { envChanges, SparePool, type Spare } from "./spares.js";
+import { envChanges, follow, SparePool, type Spare } from "./spares.js";
 
 const entry = new URL("./entry/thread.js", import.meta.url);
 let execArgv = threadExecArgv();
@@ -77,7 +77,7 @@ function launch(resourceLimits?: HeapLimits): Launched {
     // Errors are printed by the entry itself; this only keeps 'error' from becoming uncaught.
     worker.on("error", () => undefined);
   });
-  return { worker, exited, env: parentEnv, forced, usable: () => !done, discard: () => void worker.terminate() };
+  return { worker, exited, env: parentEnv, forced, usable: () => !done, discard: () => void worker.terminate(), progress: follow(worker, exited) };
 }
 
 const spares = new SparePool<Launched>(() => {
@@ -103,7 +103,7 @@ export const threadBackend: Backend = {
       throw err;
     }
     worker.ref();
-    spares.started(whenRunning(worker, exited));
+    spares.started(launched);
     void target.then(
       (descriptor) => worker.postMessage(descriptor),
       () => void worker.terminate(),

@@ -3,7 +3,7 @@
 import { native } from "../../native/binding.js";
 import { TRACKER_FD_ENV } from "../../shared/tracker.js";
 import { loadsAsync } from "../../transport/serialize.js";
-import type { ChildInit, RunningMessage } from "../backend.js";
+import type { ChildInit, ChildMessage } from "../backend.js";
 import { PARENT_PID_ENV, type StartMessage } from "../child-process.js";
 import { applyEnvChanges } from "../spares.js";
 import { runChild } from "./run.js";
@@ -23,6 +23,11 @@ if (binding !== null) {
   }, 200).unref();
 }
 
+/** A ChildMessage to the parent; one that cannot go (the parent is gone) is dropped. */
+function tell(message: ChildMessage): void {
+  process.send?.(message, undefined, undefined, () => undefined);
+}
+
 process.once("message", (message: StartMessage) => {
   process.channel?.unref();
   // A spare was launched earlier: catch up with the parent's environment and directory.
@@ -30,8 +35,7 @@ process.once("message", (message: StartMessage) => {
   if (process.cwd() !== message.cwd) process.chdir(message.cwd);
   loadsAsync(message.init)
     .then((init) => runChild({ ...(init as ChildInit), target: message.target }, () => {
-      const running: RunningMessage = { kind: "running" };
-      process.send?.(running, undefined, undefined, () => undefined);
+      tell({ kind: "running" });
     }))
     .then(
     (code) => process.exit(code),
@@ -41,3 +45,4 @@ process.once("message", (message: StartMessage) => {
     },
   );
 });
+tell({ kind: "ready" });

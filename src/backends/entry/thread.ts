@@ -3,13 +3,14 @@
 import { parentPort } from "node:worker_threads";
 import type { TargetDescriptor } from "../../target.js";
 import { fromThread } from "../../transport/serialize.js";
-import type { ChildInit, RunningMessage } from "../backend.js";
+import type { ChildInit, ChildMessage } from "../backend.js";
 import { applyEnvChanges } from "../spares.js";
 import type { ThreadInit } from "../thread.js";
 import { registerThreadLoaders } from "../thread-loaders.js";
 import { runChild } from "./run.js";
 
 const port = parentPort!;
+port.postMessage({ kind: "ready" } satisfies ChildMessage);
 port.once("message", (first: ThreadInit) => {
   applyEnvChanges(first.env);
   const init = fromThread(first.init, first.found, first.types) as Promise<ChildInit>;
@@ -21,7 +22,7 @@ port.once("message", (first: ThreadInit) => {
   port.once("message", (target: TargetDescriptor) => {
     loaders
       .then(() => init)
-      .then((revived) => runChild({ ...revived, target }, () => port.postMessage({ kind: "running" } satisfies RunningMessage)))
+      .then((revived) => runChild({ ...revived, target }, () => port.postMessage({ kind: "running" } satisfies ChildMessage)))
       .then(
         (code) => process.exit(code),
         (err: unknown) => {
