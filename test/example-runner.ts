@@ -20,11 +20,16 @@ export function expectations(source: string): RegExp[] {
     .map((l) => new RegExp(l.slice("// expect: ".length), "m"));
 }
 
-export function exampleTests(select: (source: string) => boolean): void {
+/** examples/pool-*.ts (issue 16's features): test/examples-pool.test.ts. */
+export function isPoolExample(file: string): boolean {
+  return file.startsWith("pool-");
+}
+
+export function exampleTests(select: (source: string, file: string) => boolean): void {
   const examples = readdirSync(join(ROOT, "examples")).filter((f) => /^(seed\d+|demo-|cluster-|pool-).*\.ts$/.test(f));
   for (const file of examples) {
     const source = readFileSync(join(ROOT, "examples", file), "utf8");
-    if (!select(source)) continue;
+    if (!select(source, file)) continue;
     const patterns = expectations(source);
     test(`example ${file} prints what the seed prints`, async () => {
       assert.ok(patterns.length > 0, `${file} has no '// expect:' lines`);

@@ -16,13 +16,11 @@ import { Fifo } from "./fifo.js";
 import {
   CONTROL_BYTES,
   decodeBatch,
-  decodeValue,
   encodeReply,
   PARENT_WAITING,
   RESULT_RING_OFFSET,
   STARTED,
   TASK_RING_OFFSET,
-  TASK_SETTLE,
   TASK_TIMED,
   type FromWorker,
   type TaskMessage,
@@ -31,9 +29,9 @@ import {
 } from "./protocol.js";
 import { openWake, ringWake } from "../transport/wake.js";
 import { TaskContexts } from "./task-contexts.js";
+import { isThenable, runTask, type AnyFunction } from "./task-run.js";
 import { memoryInUse } from "./worker-memory.js";
 
-type AnyFunction = (...args: unknown[]) => unknown;
 
 /** How long an idle worker blocks in a synchronous wait before it waits asynchronously. */
 const IDLE_SYNC_MS = 5;
@@ -51,10 +49,6 @@ interface QueuedTask extends TaskMessage {
   cancelled: boolean;
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return ((typeof v === "object" && v !== null) || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
-}
-
 /** Imports (or rebuilds) a target; a child importing user code must not start processes meanwhile. */
 async function revive(d: TargetDescriptor): Promise<AnyFunction> {
   setBootstrapping(true);
@@ -62,68 +56,6 @@ async function revive(d: TargetDescriptor): Promise<AnyFunction> {
     return await reviveTarget(d);
   } finally {
     setBootstrapping(false);
-  }
-}
-
-function notArray(what: unknown): TypeError {
-  return new TypeError(`starmap items must be arrays of arguments, got ${typeof what}`);
-}
-
-/** Runs fn over items one after another, staying synchronous until a call returns a promise. */
-function runMany(fn: AnyFunction, items: unknown[], spread: boolean): unknown[] | Promise<unknown[]> {
-  // Made at its size: filling it costs a third of growing it by push.
-  const out = new Array<unknown>(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    if (spread && !Array.isArray(item)) throw notArray(item);
-    const r = spread ? fn(...(item as unknown[])) : fn(item);
-    if (isThenable(r)) return finishMany(fn, items, spread, out, i, r);
-    out[i] = r;
-  }
-  return out;
-}
-
-async function finishMany(fn: AnyFunction, items: unknown[], spread: boolean, out: unknown[], at: number, pending: PromiseLike<unknown>): Promise<unknown[]> {
-  out[at] = await pending;
-  for (let i = at + 1; i < items.length; i++) {
-    const item = items[i];
-    if (spread && !Array.isArray(item)) throw notArray(item);
-    out[i] = await (spread ? fn(...(item as unknown[])) : fn(item));
-  }
-  return out;
-}
-
-/** One item's outcome under { settle: true } (Promise.allSettled's shape). */
-type Settled = { status: "fulfilled"; value: unknown } | { status: "rejected"; reason: unknown };
-
-/** runMany for { settle: true }: an item that throws or rejects fails alone. */
-async function runSettled(fn: AnyFunction, items: unknown[], spread: boolean): Promise<Settled[]> {
-  const out = new Array<Settled>(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    try {
-      if (spread && !Array.isArray(item)) throw notArray(item);
-      let v = spread ? fn(...(item as unknown[])) : fn(item);
-      if (isThenable(v)) v = await v;
-      out[i] = { status: "fulfilled", value: v };
-    } catch (reason) {
-      out[i] = { status: "rejected", reason };
-    }
-  }
-  return out;
-}
-
-function runTask(fn: AnyFunction, task: TaskMessage, reader: FrameReader): unknown {
-  // Decoded only now: a task skipped never revives its arguments, and one that cannot be decoded
-  // (a segment already unlinked, say) fails alone.
-  const payload = decodeValue(task.payload, reader) as unknown[];
-  switch (task.mode) {
-    case "apply":
-      return fn(...payload);
-    case "map":
-      return (task.flags & TASK_SETTLE) !== 0 ? runSettled(fn, payload, false) : runMany(fn, payload, false);
-    case "starmap":
-      return (task.flags & TASK_SETTLE) !== 0 ? runSettled(fn, payload, true) : runMany(fn, payload, true);
   }
 }
 
