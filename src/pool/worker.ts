@@ -242,7 +242,7 @@ class Worker {
         if (fn === undefined) throw new ProcessError(`unknown target #${task.target}`, { code: ErrorCodes.TARGET_NOT_FOUND });
         let value = runTask(fn, task, this.#in);
         if (isThenable(value)) value = await value;
-        this.#result(task.id, performance.now() - begin, value);
+        this.#result(task.id, performance.now() - begin, value, task.mode !== "apply");
       } catch (err) {
         this.#sendError({ kind: "error", id: task.id, busy: performance.now() - begin, error: err });
       }
@@ -250,9 +250,9 @@ class Worker {
     }
   }
 
-  #result(id: number, busy: number, value: unknown): void {
+  #result(id: number, busy: number, value: unknown, list: boolean): void {
     try {
-      this.#reply({ kind: "result", id, busy, value });
+      this.#reply({ kind: "result", id, busy, value, list });
     } catch (err) {
       if ((err as ProcessError).code !== ErrorCodes.UNSERIALIZABLE) throw err;
       const error = new ProcessError(`the task's result cannot be sent back to the pool: ${(err as Error).message}`, {
