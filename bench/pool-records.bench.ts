@@ -71,6 +71,7 @@ export default {
   multiproc: {
     "map chunksize 1": poolMap("process", 1),
     "map default chunks": poolMap("process", undefined),
+    "map chunksize 6250 (CPython's formula)": poolMap("process", Math.ceil(RECORDS / 8)),
     "map default chunks, thread": poolMap("thread", undefined),
   },
   peers: {

@@ -10,6 +10,7 @@ export { getContext, getAllStartMethods, getStartMethod, setStartMethod, type Co
 export { Process, activeChildren, type ProcessOptions, type Target } from "./process.js";
 export { currentProcess, parentProcess, isMainProcess, type ProcessInfo, type ParentInfo } from "./runtime.js";
 export { fromModule } from "./target.js";
+export { reduce, revive } from "./transport/classes.js";
 export { SharedMemory, type SharedMemoryOptions } from "./shared/shared-memory.js";
 export { ShareableList, type ShareableItem, type ShareableListOptions } from "./shared/shareable-list.js";
 

@@ -41,6 +41,7 @@ export interface ClusterNode {
 const MiB = 1024 * 1024;
 
 export class ClusterPool extends BasePool {
+  protected override objectChunkMax = Infinity;
   /** The Redis URL (without its password). */
   readonly connection: string;
   /** The BullMQ queue name. */
