@@ -42,7 +42,9 @@ const GIVE_UP = new Error("outside the message codec's set");
 
 /** Arrays up to this length are checked for holes and extra keys (Object.keys costs ~60 ns an item). */
 const CHECKED_ARRAY_MAX = 64;
-/** Objects of a message looked up by a linear search before a Map takes over. */
+/** A scratch buffer larger than this is dropped after its message. */
+const MAX_KEPT_BUFFER = 4 << 20;
+/** Objects of a message looked up by a linear search before a Set takes over. */
 const SMALL_OBJECTS = 8;
 
 const viewKinds = new Map<object, number>(VIEW_KINDS.map((ctor, i) => [ctor.prototype as object, i]));
@@ -133,6 +135,9 @@ export class CodecWriter {
         this.#index = undefined;
         this.#count = 0;
       }
+      // The message was copied out by the caller before the next call; a scratch buffer grown by
+      // a big one is not kept for the life of the process.
+      if (this.#bytes.length > MAX_KEPT_BUFFER) this.#setBuffer(new Uint8Array(256));
       this.#busy = false;
     }
   }
@@ -148,9 +153,13 @@ export class CodecWriter {
     while (size < this.#pos + n) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.#bytes.subarray(0, this.#pos));
-    this.#bytes = next;
-    this.#buf = Buffer.from(next.buffer);
-    this.#view = new DataView(next.buffer);
+    this.#setBuffer(next);
+  }
+
+  #setBuffer(bytes: Uint8Array<ArrayBuffer>): void {
+    this.#bytes = bytes;
+    this.#buf = Buffer.from(bytes.buffer);
+    this.#view = new DataView(bytes.buffer);
   }
 
   #varint(n: number): void {
