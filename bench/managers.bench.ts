@@ -83,7 +83,11 @@ export default {
     "Manager().dict(), TCP 127.0.0.1 only": dictSetGet({ address: ["127.0.0.1", 0], sharedMemory: false }),
   },
   peers: { "Node Unix socket echo (floor)": socketEcho },
-  python: ["Manager().dict()"],
-  goals: [{ multiproc: "Manager().dict(), local link", peer: "CPython Manager().dict()", ratio: 0.4 }],
+  python: ["Manager().dict()", "Manager().dict(), TCP"],
+  goals: [
+    { multiproc: "Manager().dict(), local link", peer: "CPython Manager().dict()", ratio: 0.4 },
+    // Issue 15: remote clients (seed 004) talk TCP; CPython's SyncManager on a TCP address.
+    { multiproc: "Manager().dict(), TCP 127.0.0.1 only", peer: "CPython Manager().dict(), TCP", ratio: 0.7 },
+  ],
   rounds: 3,
 } satisfies BenchSpec;

@@ -16,6 +16,7 @@ export { AbortError } from "./abort.js";
 export type { StartMethod } from "./backends/backend.js";
 export { getContext, getAllStartMethods, getStartMethod, setStartMethod, type Context } from "./context.js";
 export { Process, activeChildren, currentProcess, parentProcess, isMainProcess, fromModule } from "./lazy-api.js";
+export { reduce, revive } from "./transport/class-symbols.js";
 export type { ProcessOptions, Target } from "./process.js";
 export type { ProcessInfo, ParentInfo } from "./runtime.js";
 // The subpath entries' names are these very stand-ins (lazy-api.ts).

@@ -192,8 +192,8 @@ async function lookUpExport(fn: AnyFunction, d: Extract<TargetDescriptor, { kind
   return { ...d, url: undefined };
 }
 
-/** The URL of the module that defines `fn`, when it came from a file module. */
-function functionUrl(fn: AnyFunction): string | undefined {
+/** The URL of the module that defines `fn`, when it came from a file module (also used for classes: transport/classes.ts). */
+export function functionUrl(fn: AnyFunction): string | undefined {
   try {
     const url = inspectorUrl(fn);
     return url !== undefined && /^(file|data):/.test(url) ? url : undefined;

@@ -1,5 +1,5 @@
 """CPython's side of bench/pipe-round-trip.bench.ts: send a small int to a child that sends it
-back through a Pipe; time per round trip."""
+back through a Pipe, and a record (a dict, issue 15); time per round trip."""
 import multiprocessing as mp
 
 from _bench import emit, progress, time_ops
@@ -29,6 +29,14 @@ if __name__ == "__main__":
             recv()
 
     samples = time_ops(batch, batch=BATCH, iterations=20, min_time_ms=300)
+
+    def records():
+        for i in range(BATCH):
+            send({"id": i, "name": f"item-{i}", "score": i * 0.5, "tags": ["a", "b"]})
+            recv()
+
+    progress("Pipe record")
+    record_samples = time_ops(records, batch=BATCH, iterations=20, min_time_ms=300)
     send(None)
     child.join()
-    emit({"Pipe": samples})
+    emit({"Pipe": samples, "Pipe record": record_samples})

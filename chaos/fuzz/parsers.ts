@@ -9,7 +9,7 @@ import { isRequest } from "#internal/managers/messages.js";
 import { decodeFrame, encodeCall, encodeOk } from "#internal/managers/wire.js";
 import { BatchWriter, decodeBatch, decodeReply, decodeValue, encodePayload, encodeReply, type FromWorker, type TaskMode } from "#internal/pool/protocol.js";
 import { FrameWriter } from "#internal/pool/codec.js";
-import { dumps, loads } from "#internal/transport/serialize.js";
+import { dumps, isCodec, loads } from "#internal/transport/serialize.js";
 import { casesFor, draw, hex, malformed, plainValue, result, Verdicts, type FuzzOptions, type FuzzResult } from "./common.js";
 
 // ---- messages (serialize.ts) ----
@@ -27,6 +27,27 @@ export const validMessage: fc.Arbitrary<Uint8Array> = messageValue.map((v) => du
 export function fuzzMessages(opts: FuzzOptions): Verdicts {
   const v = new Verdicts("messages", opts.seed);
   for (const bytes of draw(malformed(validMessage), opts.seed, casesFor(opts))) v.run(bytes, () => loads(bytes));
+  return v;
+}
+
+// ---- the message codec (transport/codec-*.ts): records, shapes, references ----
+
+const codecRecord = fc.record({ id: fc.integer(), name: fc.string(), score: fc.double(), tags: fc.array(fc.string(), { maxLength: 3 }) });
+
+/** Values that take the codec: records (shapes defined then reused), Maps, typed arrays, shared parts. */
+const codecValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.array(codecRecord, { maxLength: 6 }),
+  fc.tuple(codecRecord, plainValue).map(([r, v]) => ({ r, v, again: r, list: [r, v] })),
+  fc.dictionary(fc.string(), plainValue, { maxKeys: 40 }),
+  plainValue,
+);
+
+/** Codec messages only (flags 4 and 5), damaged; plus a few random byte strings with a codec flag. */
+export function fuzzCodec(opts: FuzzOptions): Verdicts {
+  const v = new Verdicts("codec", opts.seed);
+  const valid = codecValue.map((x) => dumps(x, "socket")).filter(isCodec);
+  const noise = fc.tuple(fc.constantFrom(4, 5), fc.uint8Array({ maxLength: 64 })).map(([flag, rest]) => Uint8Array.of(flag, ...rest));
+  for (const bytes of draw(fc.oneof(malformed(valid), noise), opts.seed, casesFor(opts))) v.run(bytes, () => loads(bytes));
   return v;
 }
 

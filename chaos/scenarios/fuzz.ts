@@ -8,7 +8,7 @@ import type { FuzzResult, Verdicts } from "../fuzz/common.js";
 import { fuzzManagerLink } from "../fuzz/link.js";
 import { fuzzListener } from "../fuzz/listener.js";
 import { fuzzManagerServer } from "../fuzz/manager.js";
-import { fuzzFraming, fuzzManagerRequests, fuzzMessages, fuzzPoolFrames, parsersResult } from "../fuzz/parsers.js";
+import { fuzzCodec, fuzzFraming, fuzzManagerRequests, fuzzMessages, fuzzPoolFrames, parsersResult } from "../fuzz/parsers.js";
 import { fuzzPickles, fuzzPickleServer } from "../fuzz/pickle.js";
 import { fuzzQueues } from "../fuzz/queues.js";
 import { fuzzRing, fuzzShareableList } from "../fuzz/shared.js";
@@ -27,7 +27,7 @@ function standard(r: FuzzResult): ScenarioResult {
 }
 
 export async function fuzzParsersScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
-  const verdicts: Verdicts[] = [fuzzMessages(opts), fuzzManagerRequests(opts), fuzzFraming(opts), fuzzPoolFrames(opts), fuzzPickles(opts)];
+  const verdicts: Verdicts[] = [fuzzMessages(opts), fuzzCodec(opts), fuzzManagerRequests(opts), fuzzFraming(opts), fuzzPoolFrames(opts), fuzzPickles(opts)];
   return Promise.resolve(standard(parsersResult("fuzz-parsers", verdicts)));
 }
 

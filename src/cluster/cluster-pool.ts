@@ -78,6 +78,7 @@ const MiB = 1024 * 1024;
  * ```
  */
 export class ClusterPool extends BasePool {
+  protected override objectChunkMax = Infinity;
   /** The Redis URL (without its password). */
   readonly connection: string;
   /** The BullMQ queue name. */

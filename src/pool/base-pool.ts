@@ -7,7 +7,7 @@ import { ArgumentError, ErrorCodes } from "../errors.js";
 import { describeTarget } from "../target.js";
 import { checkInteger, checkLimit, checkOptions, checkSignal, describe } from "../validate.js";
 import { ApplyCall, MapCall, type Callbacks, type SettledResult } from "./calls.js";
-import { ArrayChunks, AsyncChunks, checkInput, defaultChunksize, isAsyncInput, IteratorChunks, type ChunkSource, type Input } from "./chunking.js";
+import { ArrayChunks, AsyncChunks, checkInput, defaultChunksize, isAsyncInput, IteratorChunks, OBJECT_CHUNK_MAX, type ChunkSource, type Input } from "./chunking.js";
 import { PoolIterator } from "./imap.js";
 import { checkProgress, makeProgress, type ProgressOption } from "./progress.js";
 import { AsyncResult } from "./results.js";
@@ -154,6 +154,8 @@ export abstract class BasePool implements AsyncDisposable {
   /** Number of workers (for a cluster, the parallelism expected across nodes): sets map's default chunksize and imap's read-ahead. */
   readonly processes: number;
   readonly #s: Engine;
+  /** The most items a default map chunk of objects holds (chunking.ts); a cluster's jobs cost a Redis round trip each, so it keeps CPython's chunks. */
+  protected objectChunkMax = OBJECT_CHUNK_MAX;
 
   protected constructor(engine: Engine, processes: number) {
     this.#s = engine;
@@ -285,7 +287,7 @@ export abstract class BasePool implements AsyncDisposable {
   #source(input: Input<unknown>, chunksize: number | undefined, kind: "map" | "imap", onChunk: () => void, onError: (err: unknown) => void): ChunkSource<unknown> {
     if (isAsyncInput(input)) return new AsyncChunks(input, chunksize ?? 1, READ_AHEAD, onChunk, onError);
     if (Array.isArray(input)) {
-      return new ArrayChunks(input, chunksize ?? (kind === "map" ? defaultChunksize(input.length, this.processes) : 1));
+      return new ArrayChunks(input, chunksize ?? (kind === "map" ? defaultChunksize(input.length, this.processes, input[0], this.objectChunkMax) : 1));
     }
     return new IteratorChunks(input, chunksize ?? 1);
   }

@@ -1,6 +1,6 @@
 // Reads the pool's binary frames (codec-format.ts has the tags and why).
 import { corruptData } from "../errors.js";
-import { loads } from "../transport/serialize.js";
+import { isCodec, loads } from "../transport/serialize.js";
 import {
   copyRun,
   decoder,
@@ -160,7 +160,9 @@ export class FrameReader {
         return this.#numbers(start, n, width);
       }
       case TAG_V8: {
-        return loads(this.#ownBytes());
+        // The message codec reads in place (it copies what it keeps); V8's reader needs a copy.
+        const b = this.bytes();
+        return loads(this.#shared && !isCodec(b) ? b.slice() : b);
       }
       default:
         throw corruptData(`unknown value tag ${tag} in a pool frame`);

@@ -1,5 +1,5 @@
 // Writes the pool's binary frames (codec-format.ts has the tags and why).
-import { dumps } from "../transport/serialize.js";
+import { dumpsList, dumpsView } from "../transport/serialize.js";
 import {
   encoder,
   numberKind,
@@ -134,14 +134,19 @@ export class FrameWriter {
         break;
     }
     this.u8(TAG_V8);
-    this.bytes(dumps(v, this.transport));
+    this.bytes(dumpsView(v, this.transport));
   }
 
-  /** The tagged value of `values.slice(start, end)`, without the slice when the items are numbers. */
+  /**
+   * The tagged value of `values.slice(start, end)`, without the slice: numbers as a run, anything
+   * else as a list in the message codec (a range of a map's input, or a chunk's results: arrays
+   * of our own, whatever their length).
+   */
   range(values: readonly unknown[], start: number, end: number): void {
     const kind = numberKind(values, start, end);
-    if (kind !== undefined) this.#numbers(values as readonly number[], start, end, kind);
-    else this.value(values.slice(start, end));
+    if (kind !== undefined) return this.#numbers(values as readonly number[], start, end, kind);
+    this.u8(TAG_V8);
+    this.bytes(dumpsList(values, start, end, this.transport));
   }
 
   #numbers(values: readonly number[], start: number, end: number, kind: "i32" | "f64"): void {

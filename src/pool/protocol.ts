@@ -131,6 +131,8 @@ export interface ResultMessage {
   /** Milliseconds the worker spent on the task. */
   busy: number;
   value: unknown;
+  /** `value` is the array of a map chunk's results (made by the worker): written as a list. */
+  list?: boolean;
 }
 export interface ErrorMessage {
   kind: "error";
@@ -323,7 +325,8 @@ export function encodeReply(w: FrameWriter, m: FromWorker): Uint8Array {
       w.u8(K_RESULT);
       w.u32(m.id);
       w.f64(m.busy);
-      w.value(m.value);
+      if (m.list === true && Array.isArray(m.value)) w.range(m.value, 0, m.value.length);
+      else w.value(m.value);
       break;
     case "error":
       w.u8(K_ERROR);

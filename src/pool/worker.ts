@@ -300,7 +300,7 @@ class Worker {
       }
       if (!isThenable(value)) {
         contexts.end(task.id);
-        this.#result(task.id, performance.now() - begin, value);
+        this.#result(task.id, performance.now() - begin, value, task.mode !== "apply");
         this.#checkMemory();
         continue;
       }
@@ -310,7 +310,7 @@ class Worker {
         if (contexts.holds(task.id)) this.#watch();
         try {
           value = await value;
-          this.#result(task.id, performance.now() - begin, value);
+          this.#result(task.id, performance.now() - begin, value, task.mode !== "apply");
         } catch (err) {
           this.#sendError({ kind: "error", id: task.id, busy: performance.now() - begin, error: err });
         }
@@ -325,7 +325,7 @@ class Worker {
       this.#watch();
       Promise.resolve(value)
         .then(
-          (v) => this.#result(task.id, performance.now() - begin, v),
+          (v) => this.#result(task.id, performance.now() - begin, v, task.mode !== "apply"),
           (err: unknown) => this.#sendError({ kind: "error", id: task.id, busy: performance.now() - begin, error: err }),
         )
         .finally(() => {
@@ -367,9 +367,9 @@ class Worker {
     }
   }
 
-  #result(id: number, busy: number, value: unknown): void {
+  #result(id: number, busy: number, value: unknown, list: boolean): void {
     try {
-      this.#reply({ kind: "result", id, busy, value });
+      this.#reply({ kind: "result", id, busy, value, list });
     } catch (err) {
       if ((err as ProcessError).code !== ErrorCodes.UNSERIALIZABLE) throw err;
       const error = new ProcessError(`the task's result cannot be sent back to the pool: ${(err as Error).message}`, {

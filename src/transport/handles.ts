@@ -8,6 +8,7 @@
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { isBinary, reduceBinary, reviveBinary } from "./binary.js";
 import { asyncOnly, foreignModules, handleModules } from "./handle-modules.js";
+import { instanceState, loadClassModules, reviveInstance, type InstanceState } from "./classes.js";
 
 export const kReduce = Symbol.for("multiproc.reduce");
 const TAG = "__multiproc_handle__";
@@ -85,12 +86,18 @@ export function registerLazyHandleType(type: string, load: () => Promise<unknown
 /** Imports the modules of any lazy types among `types` that are not loaded yet. */
 export async function loadHandleTypes(types: Iterable<string>): Promise<void> {
   const pending: Promise<unknown>[] = [];
+  const modules: string[] = [];
   for (const type of types) {
+    if (type.startsWith(CLASS_MODULE)) modules.push(type.slice(CLASS_MODULE.length));
     const load = lazy.get(type);
     if (load !== undefined && !revivers.has(type)) pending.push(load());
   }
+  if (modules.length > 0) pending.push(loadClassModules(modules));
   await Promise.all(pending);
 }
+
+/** A message's types list names each module of a class instance inside as CLASS_MODULE + its URL. */
+const CLASS_MODULE = "class:";
 
 // Foreign types: instances of classes multiproc does not own (an apache-arrow Table) that a module
 // of ours knows how to reduce. `test` recognises them without importing their library; the
@@ -139,6 +146,23 @@ function reduceForeign(value: object, walk: Walk): unknown {
   return value;
 }
 
+/** An instance of a user's class (transport/classes.ts): its class's module and export, and its fields. */
+function reduceInstance(value: object, walk: Walk): unknown {
+  walk.found = true;
+  const state = instanceState(value);
+  walk.types.add("class");
+  walk.types.add(CLASS_MODULE + state.cls.url);
+  const marker = { [TAG]: "class", state: null as unknown };
+  walk.seen.set(value, marker);
+  marker.state = reduceValue(state, walk);
+  return marker;
+}
+
+/** new Number(1) and its kin: V8's format carries them. */
+function isBoxedPrimitive(value: object): boolean {
+  return value instanceof Number || value instanceof String || value instanceof Boolean || value instanceof BigInt;
+}
+
 function isReducible(value: object): value is Reducible {
   return typeof (value as Partial<Reducible>)[kReduce] === "function";
 }
@@ -183,7 +207,11 @@ function reduceValue(value: unknown, walk: Walk): unknown {
     walk.seen.set(value, marker);
     return marker;
   }
-  if (!isPlainContainer(value)) return foreign.length === 0 ? value : reduceForeign(value, walk);
+  if (!isPlainContainer(value)) {
+    const out = foreign.length === 0 ? value : reduceForeign(value, walk);
+    if (out !== value || isBoxedPrimitive(value)) return out;
+    return reduceInstance(value, walk);
+  }
   // Mark before descending so cycles end; a container is replaced only if a child changed.
   walk.seen.set(value, value);
   let out: unknown = value;
@@ -305,6 +333,7 @@ function errorState(err: Error): ErrorState {
 }
 
 registerHandleType("binary", reviveBinary);
+registerHandleType("class", (state) => reviveInstance(state as InstanceState));
 
 const errorClasses: Record<string, ErrorConstructor> = {
   Error,

@@ -1,8 +1,12 @@
-// The wire format for objects between processes: one flag byte (1 = the payload holds multiproc
-// handles to rebuild), then V8's structured-clone serialization (node:v8), which carries Map, Set,
-// Date, RegExp, BigInt, typed arrays and Buffers.
+// The wire format for objects between processes: one flag byte, then either our own codec
+// (flag 4, codec-format.ts: records, arrays, strings, Maps, typed arrays, ... written and read in
+// JS) or V8's structured-clone serialization (node:v8; flag 1 when the payload holds multiproc
+// handles to rebuild), which carries everything else the structured-clone algorithm does.
 import { DefaultDeserializer, DefaultSerializer } from "node:v8";
 import { ArgumentError, corruptData, ErrorCodes, ProcessError } from "../errors.js";
+import { FLAG_CODEC, FLAG_CODEC_REFS } from "./codec-format.js";
+import { CodecReader } from "./codec-reader.js";
+import { CodecWriter } from "./codec-writer.js";
 import { loadHandleTypes, ModuleNeeded, reduce, revive } from "./handles.js";
 
 export function unsendable(err: unknown): ArgumentError {
@@ -24,6 +28,45 @@ export function unsendable(err: unknown): ArgumentError {
 export function dumps(value: unknown, transport: "bytes" | "socket" = "bytes"): Buffer {
   const fast = dumpsPrimitive(value);
   if (fast !== undefined) return fast;
+  const encoded = codecWriter().encode(value, transport === "socket");
+  return encoded !== undefined ? Buffer.from(encoded) : dumpsV8(value, transport);
+}
+
+/**
+ * dumps() into a scratch buffer, for senders that copy the message at once (into a ring, a
+ * queue's memory, a pool frame): a view valid until the next call of this module.
+ */
+export function dumpsView(value: unknown, transport: "bytes" | "socket" = "bytes"): Uint8Array {
+  if (typeof value === "object" && value !== null) {
+    const encoded = codecWriter().encode(value, transport === "socket");
+    if (encoded !== undefined) return encoded;
+  }
+  return dumps(value, transport);
+}
+
+/**
+ * dumps() of the list `items[start..end)`, an array multiproc made (a pool's chunk or its
+ * results): it has no holes or extra keys to look for, so lists of any length take the codec.
+ */
+export function dumpsList(items: readonly unknown[], start: number, end: number, transport: "bytes" | "socket" = "bytes"): Uint8Array {
+  return codecWriter().encodeList(items, start, end, transport === "socket") ?? dumpsV8(items.slice(start, end), transport);
+}
+
+/** True when `bytes` is a message in our own codec (read in place: its reader copies what it keeps). */
+export function isCodec(bytes: Uint8Array): boolean {
+  return bytes[0] === FLAG_CODEC || bytes[0] === FLAG_CODEC_REFS;
+}
+
+const sharedWriter = new CodecWriter();
+const codecReader = new CodecReader();
+
+/** The shared writer, or a fresh one if a getter sends a message while the shared one writes. */
+function codecWriter(): CodecWriter {
+  return sharedWriter.busy ? new CodecWriter() : sharedWriter;
+}
+
+/** V8's format (with multiproc handles reduced): every value of the structured-clone set. */
+export function dumpsV8(value: unknown, transport: "bytes" | "socket" = "bytes"): Buffer {
   const { value: reduced, found, types } = reduce(value, transport);
   const serializer = new DefaultSerializer();
   if (found) {
@@ -206,6 +249,7 @@ export function handleTypesOf(bytes: Uint8Array): string[] {
  * that do not parse throw ERR_CORRUPT.
  */
 export function loads(bytes: Uint8Array): unknown {
+  if (bytes[0] === FLAG_CODEC || bytes[0] === FLAG_CODEC_REFS) return codecReader.decode(bytes);
   if (bytes[0] === FLAG_PRIMITIVE) return loadsPrimitive(bytes);
   const { deserializer, types } = open(bytes);
   const value = readValue(deserializer);
@@ -214,6 +258,7 @@ export function loads(bytes: Uint8Array): unknown {
 
 /** The inverse of dumps for async receivers: first loads the modules of lazy handle types. */
 export async function loadsAsync(bytes: Uint8Array): Promise<unknown> {
+  if (bytes[0] === FLAG_CODEC || bytes[0] === FLAG_CODEC_REFS) return codecReader.decode(bytes);
   if (bytes[0] === FLAG_PRIMITIVE) return loadsPrimitive(bytes);
   const { deserializer, types } = open(bytes);
   const value = readValue(deserializer);
