@@ -14,9 +14,12 @@ def touch_all(values):
     values[-1].value = total + 1
 
 
+CTX = mp.get_context("spawn")
+
+
 def hand(values):
     def run():
-        p = mp.get_context("spawn").Process(target=touch_all, args=(values,))
+        p = CTX.Process(target=touch_all, args=(values,))
         p.start()
         p.join()
         if p.exitcode != 0:
@@ -28,6 +31,6 @@ if __name__ == "__main__":
     figures = {}
     for label, count in (("10k Values", COUNT), ("1 Value", 1)):
         progress(label)
-        values = [mp.Value("i", 1) for _ in range(count)]
+        values = [CTX.Value("i", 1) for _ in range(count)]
         figures[label] = time_ops(hand(values), batch=COUNT, iterations=5, min_time_ms=300, warmup=1)
     emit(figures)

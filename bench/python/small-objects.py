@@ -1,6 +1,6 @@
 """CPython's side of bench/small-objects.bench.ts: creating Value('i'), Lock and Event, time per
 object, with the /dev/shm entries and RSS growth in the note. The 1,000,000 cases stop after
-20,000 objects (a million at ~150 us each would take minutes): the time per object is compared."""
+10,000 objects (a million at ~150 us each would take minutes): the time per object is compared."""
 import multiprocessing as mp
 import os
 import resource
@@ -9,7 +9,7 @@ import time
 from _bench import emit, progress, scaled
 
 MAKERS = {"Value": lambda: mp.Value("i", 0), "Lock": mp.Lock, "Event": mp.Event}
-CAPPED = 20_000
+CAPPED = 10_000
 
 
 def rss():
@@ -38,5 +38,5 @@ if __name__ == "__main__":
     for count, label in ((10_000, "10k"), (1_000_000, "1M")):
         for kind in MAKERS:
             progress(f"{kind} x{label}")
-            figures[f"{kind} x{label}"] = create(kind, count, 3 if count == 10_000 else 1)
+            figures[f"{kind} x{label}"] = create(kind, count, 2 if count == 10_000 else 1)
     emit(figures)
