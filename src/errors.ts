@@ -48,7 +48,12 @@ export const ErrorCodes = {
   // Shared memory (the native layer uses the ERR_SHM_ prefix for every errno it reports).
   SHM_EXISTS: "ERR_SHM_EXISTS",
   SHM_NOT_FOUND: "ERR_SHM_NOT_FOUND",
+  /** /dev/shm is full (the message says how to make it larger). */
   SHM_NO_SPACE: "ERR_SHM_NO_SPACE",
+  /** No more segments: /dev/shm's inodes or the file descriptor limit (the message says which). */
+  SHM_NO_SEGMENTS: "ERR_SHM_NO_SEGMENTS",
+  /** The process is at vm.max_map_count (checked before mapping, so V8 keeps room for its heap). */
+  SHM_NO_MAPPINGS: "ERR_SHM_NO_MAPPINGS",
   SHM_INVALID_NAME: "ERR_SHM_INVALID_NAME",
   SHM_ITEM_TOO_LARGE: "ERR_SHM_ITEM_TOO_LARGE",
   SHM_BAD_LAYOUT: "ERR_SHM_BAD_LAYOUT",

@@ -22,10 +22,11 @@ async function waitersAsleep(cond: Condition, waiting: RawValue<"i">, count: num
 
 /** How many waiters sleep in the condition's slot table, not yet notified (state 1). */
 function asleep(cond: Condition): number {
-  const { state } = (cond as unknown as Reducible)[kReduce]("thread") as { state: { block: { buffer: SharedArrayBuffer } } };
-  const words = new Int32Array(state.block.buffer);
+  // The condition's words sit in an arena block: 8 bytes of block header, then the words.
+  const { state } = (cond as unknown as Reducible)[kReduce]("thread") as { state: { block: { block: { arena: { buffer: SharedArrayBuffer }; at: number } } } };
+  const words = new Int32Array(state.block.block.arena.buffer, state.block.block.at + 8);
   let n = 0;
-  for (let i = 0; i < 1023; i++) if (Atomics.load(words, 4 + 4 * i) === 1) n++;
+  for (let i = 0; i < 1022; i++) if (Atomics.load(words, 4 + 4 * i) === 1) n++;
   return n;
 }
 

@@ -13,8 +13,9 @@ import { joinAll, startAll } from "./sync-helpers.js";
 
 /** The lock's own words (the robust mutex is word 0), seen through a thread handle. */
 function lockWords(lock: Lock): Int32Array {
-  const { state } = (lock as unknown as Reducible)[kReduce]("thread") as { state: { block: { buffer: SharedArrayBuffer } } };
-  return new Int32Array(state.block.buffer);
+  // The lock's word sits in an arena block, after its 8-byte header.
+  const { state } = (lock as unknown as Reducible)[kReduce]("thread") as { state: { block: { block: { arena: { buffer: SharedArrayBuffer }; at: number } } } };
+  return new Int32Array(state.block.block.arena.buffer, state.block.block.at + 8, 1);
 }
 
 test("holders SIGKILLed 100 times at random moments: the survivors never hang", async () => {

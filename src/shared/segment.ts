@@ -7,6 +7,7 @@ import { closeSync, constants as fsConstants, openSync, unlinkSync, writeSync } 
 import { ArgumentError, ErrorCodes, fromNative, SharedMemoryError } from "../errors.js";
 import { native, requireNative } from "../native/binding.js";
 import { describe } from "../validate.js";
+import { checkMappings, explainShmFailure } from "./shm-limits.js";
 import { track, untrack } from "./tracker.js";
 
 export interface Segment {
@@ -135,6 +136,7 @@ export function createSegment(size: number, options: CreateOptions = {}): Segmen
   }
   for (let attempt = 0; ; attempt++) {
     const name = options.name === undefined ? randomName(options.prefix ?? "/psm_", options.prefix === undefined ? 4 : 8) : normalizeName(options.name);
+    checkMappings(`${size} bytes of shared memory for '${name}'`);
     try {
       const buffer = binding.shmCreate(name, size);
       if (options.track ?? true) track(name);
@@ -143,7 +145,7 @@ export function createSegment(size: number, options: CreateOptions = {}): Segmen
       const e = fromNative(err);
       // A drawn name that collides is drawn again; a name the user chose is their error.
       if (e.code === "ERR_SHM_EXISTS" && options.name === undefined && attempt < 16) continue;
-      throw e;
+      throw explainShmFailure(e, name, size);
     }
   }
 }
@@ -197,11 +199,12 @@ export function attachSegment(name: string): Segment {
     }
     return remember({ name: full, size: buffer.byteLength, buffer, local: true });
   }
+  checkMappings(`shared memory '${full}'`);
   try {
     const buffer = binding.shmAttach(full);
     return remember({ name: full, size: buffer.byteLength, buffer, local: false });
   } catch (err) {
-    throw fromNative(err);
+    throw explainShmFailure(fromNative(err), full);
   }
 }
 

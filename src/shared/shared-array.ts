@@ -8,8 +8,7 @@ import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { checkInteger, describe } from "../validate.js";
-import { Block, closedError, kBlock } from "./block.js";
-import type { SegmentHandle } from "./segment.js";
+import { Block, closedError, kBlock, keepAlive, type BlockHandle } from "./block.js";
 import { checkLockOption, LOCK_SLOT, locked, makeLock, noLock, type SynchronizedOptions } from "./synchronized.js";
 import { decode, encode, formatItem, typeInfo, type AnyView, type TypeInfo, type Typecode, type ValueType, type ViewType } from "./typecodes.js";
 
@@ -30,7 +29,7 @@ const MAX_LENGTH = 2 ** 32;
 export type SizeOrSequence<T extends Typecode> = number | Iterable<ValueType<T>> | ArrayLike<ValueType<T>>;
 
 interface RawArrayState {
-  block: SegmentHandle;
+  block: BlockHandle;
   typecode: Typecode;
   length: number;
   /** Byte offset of the elements in the block (LOCK_SLOT when the block also holds its lock). */
@@ -84,6 +83,7 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
   readonly #block: Block;
   readonly #offset: number;
   readonly #view: AnyView;
+  #userView: AnyView | undefined;
   #closed = false;
 
   constructor(typecode: T, sizeOrSequence: SizeOrSequence<T>) {
@@ -97,7 +97,7 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
       this.#block = received.block;
       this.length = received.length;
       this.#offset = received.offset;
-      this.#view = new this.#type.View(this.#block.buffer, this.#offset, this.length);
+      this.#view = new this.#type.View(this.#block.buffer, this.#block.byteOffset + this.#offset, this.length);
       return;
     }
     const { length, items } = toItems(sizeOrSequence);
@@ -105,7 +105,7 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
     this.length = length;
     this.#offset = reserve ? LOCK_SLOT : 0;
     this.#block = Block.create(this.#offset + length * this.#type.bytes, this);
-    this.#view = new this.#type.View(this.#block.buffer, this.#offset, length);
+    this.#view = new this.#type.View(this.#block.buffer, this.#block.byteOffset + this.#offset, length);
     if (stored !== undefined) (this.#view as { set(a: ArrayLike<number | bigint>): void }).set(stored);
   }
 
@@ -161,18 +161,21 @@ export class RawArray<T extends Typecode = Typecode> implements Disposable, Iter
     return (this.#type.kind === "char" ? part.map((c) => decode(this.#type, c)) : part) as ValueType<T>[];
   }
 
-  /** A typed array over the shared memory itself (no copy, no lock). */
+  /** A typed array over the shared memory itself (no copy, no lock; valid until the array is closed). */
   get view(): ViewType<T> {
     this.#check();
-    return this.#view as ViewType<T>;
+    // Its own array, holding the block: the block is not freed while the view is reachable.
+    this.#userView ??= keepAlive(new this.#type.View(this.#block.buffer, this.#view.byteOffset, this.length), this.#block);
+    return this.#userView as ViewType<T>;
   }
 
   *[Symbol.iterator](): Iterator<ValueType<T>> {
     yield* this.slice();
   }
 
-  /** Stops using it here; the creator also unlinks its name (see shared/block.ts). */
+  /** Stops using it here; the last holder in any process frees its memory (see shared/block.ts). */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#block.release();
   }

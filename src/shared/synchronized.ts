@@ -29,7 +29,7 @@ export interface SynchronizedOptions {
 /**
  * Bytes reserved at the start of a value's block for its own default RLock, so the lock word and
  * the data share a cache line: a contended `v.value += 1` then moves one line between cores, not
- * two. The lock adopts the value's block (one segment, one name, unlinked once).
+ * two. The lock adopts the value's block (one block, freed once).
  */
 export const LOCK_SLOT = 8;
 
@@ -48,7 +48,7 @@ export function checkLockOption(options: unknown): boolean | Lock | RLock {
 export function makeLock(option: boolean | Lock | RLock, block: Block): Lock | RLock | null {
   if (option === false) return null;
   if (option !== true) return option;
-  adopt(block);
+  adopt(block.share(), true); // one block, two users here: freed once both are closed
   return new RLock();
 }
 

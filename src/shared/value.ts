@@ -6,8 +6,7 @@ import { ArgumentError, ErrorCodes } from "../errors.js";
 import type { Lock } from "../sync/lock.js";
 import type { RLock } from "../sync/rlock.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
-import { Block, closedError, kBlock } from "./block.js";
-import type { SegmentHandle } from "./segment.js";
+import { Block, closedError, kBlock, keepAlive, type BlockHandle } from "./block.js";
 import { kEnter, kExit, kOwned } from "../sync/hold.js";
 import { checkLockOption, LOCK_SLOT, makeLock, noLock, type SynchronizedOptions } from "./synchronized.js";
 import {
@@ -27,7 +26,7 @@ import {
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 
 interface RawValueState {
-  block: SegmentHandle;
+  block: BlockHandle;
   typecode: Typecode;
   /** Byte offset of the value in the block (LOCK_SLOT when the block also holds its lock). */
   offset: number;
@@ -63,6 +62,7 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
   readonly #small: Int32Array | undefined;
   readonly #min: number;
   readonly #max: number;
+  #userView: AnyView | undefined;
   #closed = false;
 
   constructor(typecode: T, initial?: ValueType<T>) {
@@ -75,7 +75,7 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
     reserving = false;
     this.#offset = received?.offset ?? (reserve ? LOCK_SLOT : 0);
     this.#block = received?.block ?? Block.create(this.#offset + 8, this);
-    this.#view = new this.#type.View(this.#block.buffer, this.#offset, 1);
+    this.#view = new this.#type.View(this.#block.buffer, this.#block.byteOffset + this.#offset, 1);
     const small = this.#type.kind === "int";
     this.#small = small ? (this.#view as Int32Array) : undefined;
     this.#min = small ? (this.#type.min as number) : 0;
@@ -108,10 +108,12 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
     else this.#view[0] = stored;
   }
 
-  /** A one-element typed array over the shared memory. */
+  /** A one-element typed array over the shared memory (valid until the value is closed). */
   get view(): AnyView {
     this.#check();
-    return this.#view;
+    // Its own array, holding the block: the block is not freed while the view is reachable.
+    this.#userView ??= keepAlive(new this.#type.View(this.#block.buffer, this.#view.byteOffset, 1), this.#block);
+    return this.#userView;
   }
 
   #atomic(op: string, n: unknown): number | bigint {
@@ -139,8 +141,9 @@ export class RawValue<T extends Typecode = Typecode> implements Disposable {
     return Atomics.compareExchange(this.#view as Int32Array, 0, e as number, r as number) as ValueType<T>;
   }
 
-  /** Stops using it here; the creator also unlinks its name (see shared/block.ts). */
+  /** Stops using it here; the last holder in any process frees its memory (see shared/block.ts). */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#block.release();
   }

@@ -10,8 +10,7 @@
 // a self-contained function): it runs in whichever process or thread gets index 0.
 import { AbortError } from "../abort.js";
 import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
-import { Block, closedError } from "../shared/block.js";
-import type { SegmentHandle } from "../shared/segment.js";
+import { Block, closedError, type BlockHandle } from "../shared/block.js";
 import { describeTarget, type TargetDescriptor } from "../target.js";
 import { reviveTarget } from "../target-revive.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
@@ -65,7 +64,7 @@ export interface BarrierWaitOptions {
 }
 
 interface BarrierState {
-  block: SegmentHandle;
+  block: BlockHandle;
   timeout: number | undefined;
   action: TargetDescriptor | undefined;
 }
@@ -265,8 +264,9 @@ export class Barrier implements Disposable {
     }
   }
 
-  /** Stops using it here; the creator also unlinks its name (see shared/block.ts). */
+  /** Stops using it here; the last holder in any process frees its memory (see shared/block.ts). */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#block.release();
   }

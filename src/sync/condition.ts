@@ -13,8 +13,7 @@ import { AbortError } from "../abort.js";
 import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
 import { waiter } from "../native/wait.js";
 import { pidAlive } from "../runtime.js";
-import { Block, closedError } from "../shared/block.js";
-import type { SegmentHandle } from "../shared/segment.js";
+import { Block, closedError, type BlockHandle } from "../shared/block.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { checkInteger, checkOptions, checkSignal, checkTimeout, describe } from "../validate.js";
 import { isInternalLock, kOwned, kReleaseAll, kRestore, kRestoreSync, type AcquireOptions, type AcquireSyncOptions, type Guard, type HoldOptions } from "./hold.js";
@@ -27,7 +26,7 @@ const HIGH = 1; // slots [0, HIGH) may be in use
 const WAITING = 2; // slots in use
 const HEADER = 4;
 const SLOT = 4;
-const SLOTS = 1023; // 16 KiB with the header
+const SLOTS = 1022; // 16 KiB with the header and the arena block's own (shared/arena.ts)
 const FREE = 0;
 const ASLEEP = 1;
 const NOTIFIED = 2;
@@ -53,7 +52,7 @@ export interface ConditionWaitOptions {
 }
 
 interface ConditionState {
-  block: SegmentHandle;
+  block: BlockHandle;
   lock: Lock | RLock;
 }
 
@@ -320,8 +319,9 @@ export class Condition implements Disposable {
     this.#notify(Infinity);
   }
 
-  /** Stops using it here; the creator also unlinks its name, and closes a lock it made itself. */
+  /** Stops using it here (the last holder in any process frees its memory), and closes a lock it made itself. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#block.release();
     if (this.#ownLock) this.#lock.close();

@@ -7,8 +7,7 @@
 import { throwIfAborted } from "../abort.js";
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { waiter } from "../native/wait.js";
-import { Block, closedError } from "../shared/block.js";
-import type { SegmentHandle } from "../shared/segment.js";
+import { Block, closedError, type BlockHandle } from "../shared/block.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { checkOptions, checkSignal, checkTimeout } from "../validate.js";
 
@@ -33,7 +32,7 @@ export interface EventWaitOptions {
 }
 
 interface EventState {
-  block: SegmentHandle;
+  block: BlockHandle;
 }
 
 let adopting: Block | undefined;
@@ -60,13 +59,15 @@ let adopting: Block | undefined;
  */
 export class Event implements Disposable {
   readonly #block: Block;
+  // The words are #words[#at + FLAG ...]: in an arena, the arena's view shared by all its objects.
   readonly #words: Int32Array;
+  readonly #at: number;
   #closed = false;
 
   constructor() {
     this.#block = adopting ?? Block.create(12, this);
     adopting = undefined;
-    this.#words = this.#block.words;
+    [this.#words, this.#at] = this.#block.wordsAt();
   }
 
   #check(): void {
@@ -76,22 +77,22 @@ export class Event implements Disposable {
   /** Whether the flag is true (Python's is_set()). */
   isSet(): boolean {
     this.#check();
-    return Atomics.load(this.#words, FLAG) === 1;
+    return Atomics.load(this.#words, this.#at + FLAG) === 1;
   }
 
   /** Sets the flag and wakes every waiter. */
   set(): void {
     this.#check();
     const words = this.#words;
-    Atomics.store(words, FLAG, 1);
-    Atomics.add(words, GEN, 1);
-    if (Atomics.load(words, SLEEPERS) > 0) waiter().wake(words, GEN);
+    Atomics.store(words, this.#at + FLAG, 1);
+    Atomics.add(words, this.#at + GEN, 1);
+    if (Atomics.load(words, this.#at + SLEEPERS) > 0) waiter().wake(words, this.#at + GEN);
   }
 
   /** Resets the flag to false. */
   clear(): void {
     this.#check();
-    Atomics.store(this.#words, FLAG, 0);
+    Atomics.store(this.#words, this.#at + FLAG, 0);
   }
 
   /** Resolves true once the flag is set (at once if it is), false after `timeout` ms. */
@@ -102,15 +103,15 @@ export class Event implements Disposable {
     this.#check();
     throwIfAborted(signal);
     const words = this.#words;
-    const gen = Atomics.load(words, GEN);
-    if (Atomics.load(words, FLAG) === 1) return true;
+    const gen = Atomics.load(words, this.#at + GEN);
+    if (Atomics.load(words, this.#at + FLAG) === 1) return true;
     if (timeout === 0) return false;
-    Atomics.add(words, SLEEPERS, 1);
+    Atomics.add(words, this.#at + SLEEPERS, 1);
     try {
-      const r = await waiter().waitAsync(words, GEN, gen, { timeout, signal });
-      return r !== "timed-out" || Atomics.load(words, GEN) !== gen;
+      const r = await waiter().waitAsync(words, this.#at + GEN, gen, { timeout, signal });
+      return r !== "timed-out" || Atomics.load(words, this.#at + GEN) !== gen;
     } finally {
-      Atomics.sub(words, SLEEPERS, 1);
+      Atomics.sub(words, this.#at + SLEEPERS, 1);
     }
   }
 
@@ -120,20 +121,21 @@ export class Event implements Disposable {
     const timeout = checkTimeout(opts.timeout);
     this.#check();
     const words = this.#words;
-    const gen = Atomics.load(words, GEN);
-    if (Atomics.load(words, FLAG) === 1) return true;
+    const gen = Atomics.load(words, this.#at + GEN);
+    if (Atomics.load(words, this.#at + FLAG) === 1) return true;
     if (timeout === 0) return false;
-    Atomics.add(words, SLEEPERS, 1);
+    Atomics.add(words, this.#at + SLEEPERS, 1);
     try {
-      const r = waiter().wait(words, GEN, gen, timeout);
-      return r !== "timed-out" || Atomics.load(words, GEN) !== gen;
+      const r = waiter().wait(words, this.#at + GEN, gen, timeout);
+      return r !== "timed-out" || Atomics.load(words, this.#at + GEN) !== gen;
     } finally {
-      Atomics.sub(words, SLEEPERS, 1);
+      Atomics.sub(words, this.#at + SLEEPERS, 1);
     }
   }
 
-  /** Stops using it here; the creator also unlinks its name (see shared/block.ts). */
+  /** Stops using it here; the last holder in any process frees its memory (see shared/block.ts). */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#block.release();
   }
@@ -148,7 +150,7 @@ export class Event implements Disposable {
   }
 
   toString(): string {
-    return `<Event ${Atomics.load(this.#words, FLAG) === 1 ? "set" : "unset"}>`;
+    return `<Event ${Atomics.load(this.#words, this.#at + FLAG) === 1 ? "set" : "unset"}>`;
   }
 }
 

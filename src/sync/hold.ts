@@ -119,7 +119,9 @@ export function holdTimeout(what: string, timeout: number | undefined): TimeoutE
  * This thread's holds of one lock: RLock's recursion count, and for Lock 1 while this thread
  * holds it. Thread-local on purpose: the owner of an RLock is (process, thread), the process is
  * in the lock word (the robust mutex's pid) and the thread is whoever has a non-zero record here.
- * All copies of one lock in a thread share one record (looked up by segment name).
+ * All copies of one lock in a thread share one record (looked up by the block's key). A lock made
+ * here gets a record of its own and enters it in the table only when it is first sent (a copy can
+ * only come back after that), so a million locks that never travel cost no table entries.
  */
 export interface HoldRecord {
   count: number;
@@ -130,10 +132,11 @@ const dropRecord = new FinalizationRegistry<string>((name) => {
   if (records.get(name)?.deref() === undefined) records.delete(name);
 });
 
-export function holdRecord(name: string): HoldRecord {
+/** The record of the lock whose block has key `name`, shared by its copies in this thread. */
+export function holdRecord(name: string, mine: HoldRecord = { count: 0 }): HoldRecord {
   let record = records.get(name)?.deref();
   if (record === undefined) {
-    record = { count: 0 };
+    record = mine;
     records.set(name, new WeakRef(record));
     dropRecord.register(record, name);
   }

@@ -11,8 +11,7 @@
 // held by a live process, which is the hang this feature exists to prevent.
 import { ArgumentError, ErrorCodes, OwnerDiedError, StateError } from "../errors.js";
 import { pidAlive } from "../runtime.js";
-import { Block, closedError } from "../shared/block.js";
-import type { SegmentHandle } from "../shared/segment.js";
+import { Block, closedError, type BlockHandle } from "../shared/block.js";
 import { kReduce, type Reduced, type Transport } from "../transport/handles.js";
 import { checkOptions, describe } from "../validate.js";
 import {
@@ -38,14 +37,14 @@ const PID_MASK = WAITERS - 1;
 const me = SELF;
 
 /** One non-blocking attempt that also takes the lock over from a dead holder. */
-function tryOnce(words: Int32Array): LockResult {
-  if (tryLock(words, 0)) return LockResult.Acquired;
-  const c = Atomics.load(words, 0);
+function tryOnce(words: Int32Array, at: number): LockResult {
+  if (tryLock(words, at)) return LockResult.Acquired;
+  const c = Atomics.load(words, at);
   const owner = c & PID_MASK;
-  if (owner !== 0 && owner !== me && !pidAlive(owner) && Atomics.compareExchange(words, 0, c, me | WAITERS) === c) {
+  if (owner !== 0 && owner !== me && !pidAlive(owner) && Atomics.compareExchange(words, at, c, me | WAITERS) === c) {
     return LockResult.OwnerDied;
   }
-  return tryLock(words, 0) ? LockResult.Acquired : LockResult.TimedOut;
+  return tryLock(words, at) ? LockResult.Acquired : LockResult.TimedOut;
 }
 
 /**
@@ -76,32 +75,42 @@ export interface LockAcquireOptions extends AcquireOptions {
 export type LockAcquireSyncOptions = Omit<LockAcquireOptions, "signal">;
 
 export interface LockState {
-  block: SegmentHandle;
+  block: BlockHandle;
 }
 
 // Set just before `new Lock()` / `new RLock()` by the handle revivers, so a received lock adopts
 // the block it was sent with instead of making one.
+// `fresh`: a new lock in a block made here (a Value's own RLock), not a received copy.
 let adopting: Block | undefined;
+let adoptingFresh = false;
 
-export function adopt(block: Block): void {
+export function adopt(block: Block, fresh = false): void {
   adopting = block;
+  adoptingFresh = fresh;
 }
 
 export abstract class MutexLock implements Disposable, InternalLock {
   readonly #block: Block;
+  // The mutex word is #words[#at]: in an arena, the arena's view shared by all its objects.
   readonly #words: Int32Array;
+  readonly #at: number;
   readonly #record: HoldRecord;
   readonly #recursive: boolean;
+  // Whether #record is in the table of this thread's hold records (see holdRecord).
+  #recordShared: boolean;
   #ownerDied = false;
   #closed = false;
 
   protected constructor(recursive: boolean) {
     this.#recursive = recursive;
     const received = adopting;
+    const fresh = adoptingFresh;
     adopting = undefined;
+    adoptingFresh = false;
     this.#block = received ?? Block.create(8, this);
-    this.#words = this.#block.words;
-    this.#record = holdRecord(this.#block.segment.name);
+    [this.#words, this.#at] = this.#block.wordsAt();
+    this.#recordShared = received !== undefined && !fresh;
+    this.#record = this.#recordShared ? holdRecord(this.#block.key) : { count: 0 };
   }
 
   /** The class name used in messages and as the handle type. */
@@ -144,7 +153,7 @@ export abstract class MutexLock implements Disposable, InternalLock {
     const strict = checkStrict(options);
     this.#check();
     if (this.#reentered()) return true;
-    const r = block ? await lockAsync(this.#words, 0, { timeout, signal }) : tryOnce(this.#words);
+    const r = block ? await lockAsync(this.#words, this.#at, { timeout, signal }) : tryOnce(this.#words, this.#at);
     return this.#took(r, strict);
   }
 
@@ -158,18 +167,18 @@ export abstract class MutexLock implements Disposable, InternalLock {
         record.count++;
         return true;
       }
-      if (Atomics.compareExchange(this.#words, 0, 0, me) === 0) {
+      if (Atomics.compareExchange(this.#words, this.#at, 0, me) === 0) {
         this.#ownerDied = false;
         record.count = 1;
         return true;
       }
-      return this.#took(lockSync(this.#words, 0), false);
+      return this.#took(lockSync(this.#words, this.#at), false);
     }
     const { block, timeout } = parseAcquire(options);
     const strict = checkStrict(options);
     this.#check();
     if (this.#reentered()) return true;
-    return this.#took(block ? lockSync(this.#words, 0, timeout) : tryOnce(this.#words), strict);
+    return this.#took(block ? lockSync(this.#words, this.#at, timeout) : tryOnce(this.#words, this.#at), strict);
   }
 
   /**
@@ -184,10 +193,10 @@ export abstract class MutexLock implements Disposable, InternalLock {
         throw new StateError("cannot release an RLock that this thread does not hold", { code: ErrorCodes.NOT_HELD });
       }
       if (--record.count > 0) return;
-      unlock(this.#words, 0);
+      unlock(this.#words, this.#at);
       return;
     }
-    if (unlock(this.#words, 0) === 0) {
+    if (unlock(this.#words, this.#at) === 0) {
       throw new StateError("cannot release a Lock that is not held", { code: ErrorCodes.NOT_HELD });
     }
     record.count = 0;
@@ -209,14 +218,15 @@ export abstract class MutexLock implements Disposable, InternalLock {
 
   /** Whether this thread holds the lock (Python's private `_is_mine`). */
   isMine(): boolean {
-    return this.#record.count > 0 && lockOwner(this.#words, 0) === me;
+    return this.#record.count > 0 && lockOwner(this.#words, this.#at) === me;
   }
 
   /**
-   * Stops using the lock here. The creating object also unlinks the lock's name, so it can no
-   * longer be sent to a process that has not received it yet; holders elsewhere are unaffected.
+   * Stops using the lock here; holders elsewhere are unaffected, and the last holder in any
+   * process frees its memory (see shared/block.ts).
    */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#block.release();
   }
@@ -227,28 +237,33 @@ export abstract class MutexLock implements Disposable, InternalLock {
 
   [kReduce](transport: Transport): Reduced {
     this.#check();
+    if (!this.#recordShared) {
+      // A copy may come back to this thread from now on: let it find this record.
+      holdRecord(this.#block.key, this.#record);
+      this.#recordShared = true;
+    }
     return { type: this.kind, state: { block: this.#block.handle(transport) } satisfies LockState };
   }
 
   [kOwned](): boolean {
-    return this.#record.count > 0 && lockOwner(this.#words, 0) === me;
+    return this.#record.count > 0 && lockOwner(this.#words, this.#at) === me;
   }
 
   [kReleaseAll](): number {
     this.#check();
     const saved = this.#record.count;
     this.#record.count = 0;
-    unlock(this.#words, 0);
+    unlock(this.#words, this.#at);
     return saved;
   }
 
   [kRestoreSync](saved: number): void {
-    this.#ownerDied = lockSync(this.#words, 0) === LockResult.OwnerDied;
+    this.#ownerDied = lockSync(this.#words, this.#at) === LockResult.OwnerDied;
     this.#record.count = saved;
   }
 
   async [kRestore](saved: number): Promise<void> {
-    this.#ownerDied = (await lockAsync(this.#words, 0)) === LockResult.OwnerDied;
+    this.#ownerDied = (await lockAsync(this.#words, this.#at)) === LockResult.OwnerDied;
     this.#record.count = saved;
   }
 
@@ -261,7 +276,7 @@ export abstract class MutexLock implements Disposable, InternalLock {
   }
 
   toString(): string {
-    const owner = lockOwner(this.#words, 0);
+    const owner = lockOwner(this.#words, this.#at);
     const state = owner === 0 ? "unlocked" : this.isMine() ? `owned by this thread${this.#recursive ? `, count=${this.#record.count}` : ""}` : `held by thread ${owner}`;
     return `<${this.kind} ${state}>`;
   }

@@ -12,8 +12,7 @@
 import { throwIfAborted } from "../abort.js";
 import { ArgumentError, ErrorCodes, StateError } from "../errors.js";
 import { waiter } from "../native/wait.js";
-import { Block, closedError } from "../shared/block.js";
-import type { SegmentHandle } from "../shared/segment.js";
+import { Block, closedError, type BlockHandle } from "../shared/block.js";
 import { kReduce, registerHandleType, type Reduced, type Transport } from "../transport/handles.js";
 import { checkInteger, checkOptions } from "../validate.js";
 import { holdTimeout, makeGuard, parseAcquire, type AcquireOptions, type AcquireSyncOptions, type Guard, type HoldOptions } from "./hold.js";
@@ -24,7 +23,7 @@ const BOUND = 2;
 const MAX = 0x7fffffff;
 
 interface SemaphoreState {
-  block: SegmentHandle;
+  block: BlockHandle;
 }
 
 let adopting: Block | undefined;
@@ -180,8 +179,9 @@ export class Semaphore implements Disposable {
     return makeGuard(() => this.release(), false);
   }
 
-  /** Stops using it here; the creator also unlinks its name (see shared/block.ts). */
+  /** Stops using it here; the last holder in any process frees its memory (see shared/block.ts). */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#block.release();
   }
