@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "./helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -74,57 +74,66 @@ test("the docs site builds, and every page renders in Chromium with no broken in
   let context: BrowserContext | undefined;
   try {
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
-    const page = context.pages()[0] ?? (await context.newPage());
     const problems: string[] = [];
-    let current = "";
-    page.on("console", (msg) => {
-      // Chromium asks every site for /favicon.ico on its own; TypeDoc's sites have none.
-      if (msg.type() === "error" && !msg.location().url.endsWith("/favicon.ico")) {
-        problems.push(`${current}: console error: ${msg.text()} (${msg.location().url})`);
-      }
-    });
-    page.on("pageerror", (err) => problems.push(`${current}: uncaught ${err.message}`));
-    page.on("requestfailed", (req) => problems.push(`${current}: request failed: ${req.url()}`));
-    page.on("response", (res) => {
-      if (res.status() >= 400) problems.push(`${current}: ${res.status()} for ${res.url()}`);
-    });
-
     const queue = [`${origin}/index.html`];
     const seen = new Set(queue);
     const ids = new Map<string, Set<string>>();
     const anchors: { from: string; page: string; hash: string }[] = [];
     const titles = new Map<string, string>();
-    while (queue.length > 0) {
-      const url = queue.shift()!;
-      current = url.slice(origin.length);
-      const response = await page.goto(url, { waitUntil: "load" });
-      if (response === null || !response.ok()) {
-        problems.push(`${current}: could not be loaded (${response?.status() ?? "no response"})`);
-        continue;
-      }
-      if (!(response.headers()["content-type"] ?? "").startsWith("text/html")) continue; // a copied media file
-      const title = await page.title();
-      titles.set(current, title);
-      if (title.trim() === "") problems.push(`${current}: no title`);
-      // A string, evaluated in the page: the tests are compiled without the DOM's types.
-      const found = await page.evaluate<{ ids: string[]; links: string[]; main: number }>(`({
-        ids: [...document.querySelectorAll("[id], a[name]")].map((e) => e.id || e.getAttribute("name") || ""),
-        links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
-        main: (document.querySelector(".col-content")?.textContent ?? document.body.textContent ?? "").trim().length,
-      })`);
-      if (found.main === 0) problems.push(`${current}: renders no content`);
-      ids.set(url, new Set(found.ids));
-      for (const href of found.links) {
-        const link = new URL(href);
-        if (link.origin !== origin) continue;
-        const target = `${link.origin}${link.pathname}`;
-        if (link.hash.length > 1) anchors.push({ from: current, page: target, hash: decodeURIComponent(link.hash.slice(1)) });
-        if (!seen.has(target)) {
-          seen.add(target);
-          queue.push(target);
+    // Four tabs crawl side by side: the runner gives a test file 120 s, and a loaded machine
+    // spends most of a page's time waiting.
+    const crawl = async (page: Page, only?: number) => {
+      let current = "";
+      page.on("console", (msg) => {
+        // Chromium asks every site for /favicon.ico on its own; TypeDoc's sites have none.
+        if (msg.type() === "error" && !msg.location().url.endsWith("/favicon.ico")) {
+          problems.push(`${current}: console error: ${msg.text()} (${msg.location().url})`);
+        }
+      });
+      page.on("pageerror", (err) => problems.push(`${current}: uncaught ${err.message}`));
+      page.on("requestfailed", (req) => problems.push(`${current}: request failed: ${req.url()}`));
+      page.on("response", (res) => {
+        if (res.status() >= 400 && !res.url().endsWith("/favicon.ico")) problems.push(`${current}: ${res.status()} for ${res.url()}`);
+      });
+      let visits = 0;
+      for (let url = queue.shift(); url !== undefined; url = only !== undefined && ++visits >= only ? undefined : queue.shift()) {
+        current = url.slice(origin.length);
+        const response = await page.goto(url, { waitUntil: "load" });
+        if (response === null || !response.ok()) {
+          problems.push(`${current}: could not be loaded (${response?.status() ?? "no response"})`);
+          continue;
+        }
+        if (!(response.headers()["content-type"] ?? "").startsWith("text/html")) continue; // a copied media file
+        const title = await page.title();
+        titles.set(current, title);
+        if (title.trim() === "") problems.push(`${current}: no title`);
+        // A string, evaluated in the page: the tests are compiled without the DOM's types.
+        const found = await page.evaluate<{ ids: string[]; links: string[]; main: number }>(`({
+          ids: [...document.querySelectorAll("[id], a[name]")].map((e) => e.id || e.getAttribute("name") || ""),
+          links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
+          main: (document.querySelector(".col-content")?.textContent ?? document.body.textContent ?? "").trim().length,
+        })`);
+        if (found.main === 0) problems.push(`${current}: renders no content`);
+        ids.set(url, new Set(found.ids));
+        for (const href of found.links) {
+          const link = new URL(href);
+          if (link.origin !== origin) continue;
+          const target = `${link.origin}${link.pathname}`;
+          if (link.hash.length > 1) anchors.push({ from: current, page: target, hash: decodeURIComponent(link.hash.slice(1)) });
+          if (!seen.has(target)) {
+            seen.add(target);
+            queue.push(target);
+          }
         }
       }
-    }
+    };
+    // The first tab reads the front page's links before four take from the queue; a tab stops
+    // when the queue is empty, and the tabs still running take what the others add.
+    const first = await context.newPage();
+    await crawl(first, 1);
+    await first.close();
+    const tabs = await Promise.all([1, 2, 3, 4].map(() => context!.newPage()));
+    await Promise.all(tabs.map((tab) => crawl(tab)));
     for (const { from, page: target, hash } of anchors) {
       const known = ids.get(target);
       if (known !== undefined && !known.has(hash)) problems.push(`${from}: link to ${target.slice(origin.length)}#${hash}, which has no such anchor`);
