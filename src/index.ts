@@ -31,8 +31,8 @@ export type { JoinOptions } from "./queues/joinable-queue.js";
 export { Pool, AsyncResult, PoolIterator } from "./lazy-api.js";
 export type { PoolOptions, CallOptions, ApplyOptions, MapOptions, MapAsyncOptions } from "./pool/pool.js";
 export type { WorkerStats, PoolStats, PoolWorkerStats, TaskFigures, TimeSummary } from "./pool/stats.js";
-// currentTask's module imports nothing: loading it here costs nothing (issue #15.3).
-export { currentTask, type TaskContext } from "./pool/current-task.js";
+export { currentTask } from "./lazy-api.js";
+export type { TaskContext } from "./pool/current-task.js";
 export type { SettledResult } from "./pool/calls.js";
 export type { ResourceLimits } from "./pool/scheduler.js";
 export type { ProgressOption } from "./pool/progress.js";

@@ -11,6 +11,9 @@ export const Process = lazyClass(processM, "Process");
 export type Process<A extends unknown[] = unknown[]> = import("./process.js").Process<A>;
 export const activeChildren = lazyFunction(processM, "activeChildren");
 
+const currentTaskM = lazyModule<typeof import("./pool/current-task.js")>(new URL("./pool/current-task.js", import.meta.url));
+export const currentTask = lazyFunction(currentTaskM, "currentTask");
+
 const runtimeM = lazyModule<typeof import("./runtime.js")>(new URL("./runtime.js", import.meta.url));
 export const currentProcess = lazyFunction(runtimeM, "currentProcess");
 export const parentProcess = lazyFunction(runtimeM, "parentProcess");

@@ -1,6 +1,7 @@
 // Child side of targets: turns a TargetDescriptor back into a callable function.
 import { ErrorCodes, ProcessError } from "./errors.js";
 import type { TargetDescriptor } from "./target.js";
+import { moduleNamespaces } from "./transport/module-namespaces.js";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
@@ -20,6 +21,7 @@ async function fromExport(url: string, name: string): Promise<AnyFunction> {
   let ns: Record<string, unknown>;
   try {
     ns = (await import(url)) as Record<string, unknown>;
+    moduleNamespaces.set(url, ns);
   } catch (err) {
     throw new ProcessError(`cannot import ${url} to find '${name}' in this process`, { code: ErrorCodes.TARGET_NOT_FOUND, cause: err });
   }
@@ -35,6 +37,7 @@ async function fromFunction(d: Extract<TargetDescriptor, { kind: "function" }>):
   if (d.url !== undefined) {
     try {
       const ns = (await import(d.url)) as Record<string, unknown>;
+      moduleNamespaces.set(d.url, ns);
       const found = findExport(ns, d.name, d.source);
       if (found !== undefined) return found;
     } catch (err) {

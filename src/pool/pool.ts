@@ -7,7 +7,7 @@ import type { Context } from "../context.js";
 import { ArgumentError, ErrorCodes } from "../errors.js";
 import { checkNotBootstrapping } from "../runtime.js";
 import { describeTarget, resolveTarget, type TargetDescriptor } from "../target.js";
-import { checkInteger, checkOptions, checkTimeout, describe } from "../validate.js";
+import { checkInteger, checkOptions, checkLimit, describe } from "../validate.js";
 import { availableParallelism } from "node:os";
 import { BasePool } from "./base-pool.js";
 import { Scheduler, type ResourceLimits } from "./scheduler.js";
@@ -134,7 +134,7 @@ export class Pool extends BasePool {
     const processes = o.processes === undefined || o.processes === null ? availableParallelism() : checkInteger(o.processes, "processes", 1);
     const maxTasks = o.maxTasksPerChild === undefined || o.maxTasksPerChild === null ? 0 : checkInteger(o.maxTasksPerChild, "maxTasksPerChild", 1);
     const minProcesses = isSet(o.minProcesses) ? checkInteger(o.minProcesses, "minProcesses", 0, processes) : processes;
-    const idleTimeout = checkTimeout(o.idleTimeout, "idleTimeout") ?? DEFAULT_IDLE_TIMEOUT;
+    const idleTimeout = checkLimit(o.idleTimeout, "idleTimeout") ?? DEFAULT_IDLE_TIMEOUT;
     const maxMemory = isSet(o.maxMemoryPerChild) ? checkPositive(o.maxMemoryPerChild, "maxMemoryPerChild") * 1024 * 1024 : 0;
     const resourceLimits = checkLimits(o.resourceLimits);
     const concurrency = isSet(o.concurrentTasksPerWorker) ? checkInteger(o.concurrentTasksPerWorker, "concurrentTasksPerWorker", 1) : 1;

@@ -21,6 +21,7 @@ export { PriorityQueue } from "../queues/priority-queue.js";
 export { Pool } from "../pool/pool.js";
 export { AsyncResult } from "../pool/results.js";
 export { PoolIterator } from "../pool/imap.js";
+export { currentTask } from "../pool/current-task.js";
 export { Lock } from "../sync/lock.js";
 export { RLock } from "../sync/rlock.js";
 export { Semaphore, BoundedSemaphore } from "../sync/semaphore.js";

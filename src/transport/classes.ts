@@ -18,6 +18,7 @@ import { ArgumentError, corruptData, ErrorCodes } from "../errors.js";
 import { functionUrl } from "../target.js";
 
 import { reduce, revive } from "./class-symbols.js";
+import { moduleNamespaces } from "./module-namespaces.js";
 
 export { reduce, revive };
 
@@ -111,7 +112,7 @@ function unlocatable(what: string, fix: string): ArgumentError {
   return new ArgumentError(`cannot send ${what}: the receiver could not rebuild it; ${fix} (or implement [reduce]() and static [revive](data))`, ErrorCodes.UNSERIALIZABLE);
 }
 
-const namespaces = new Map<string, Record<string, unknown>>();
+const namespaces = moduleNamespaces;
 const requireHere = createRequire(import.meta.url);
 
 /** Imports the modules of classes named in a message (async receivers, so modules with top-level await work too). */
