@@ -34,7 +34,9 @@ describe("arenas in one program", () => {
     assert.ok(arenaStats().live <= live - 1_000_000, "closing every Value frees every block");
     // The freed blocks are reused: more Values make no new arena.
     const again = Array.from({ length: 200_000 }, (_, i) => new Value("i", i));
-    assert.equal(ours().length - before, made);
+    // (An arena left empty may be unlinked meanwhile, so there can be fewer, never more.)
+    const now = ours().length - before;
+    assert.ok(now <= made, `${now} arena segments after reuse, ${made} before: freed blocks were not reused`);
     assert.equal(again[123_456]!.value, 123_456);
     for (const v of again) v.close();
   });

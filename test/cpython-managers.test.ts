@@ -186,7 +186,7 @@ describe("multiproc's client on a CPython manager server (serializer: pickle)", 
         assert.deepEqual(await d.keys(), ["a", "b"]);
         assert.equal(await d.has("a"), true);
         assert.equal(await d.size(), 2);
-        await assert.rejects(d._callMethod("__getitem__", ["zz"]), (e: Error & { code?: string }) => e.code === ErrorCodes.REMOTE && e.message === "KeyError: zz");
+        await assert.rejects(d._callMethod("__getitem__", ["zz"]), (e: Error & { code?: string }) => e.code === ErrorCodes.REMOTE && e.message.startsWith("KeyError: zz"));
         // A value outside the set fails at the call, before anything is sent; the proxy goes on.
         await assert.rejects(d.set("f", () => 1), { code: ErrorCodes.UNSERIALIZABLE });
         await assert.rejects(d.set("d", new Date()), { code: ErrorCodes.UNSERIALIZABLE });
@@ -195,7 +195,7 @@ describe("multiproc's client on a CPython manager server (serializer: pickle)", 
         const maker = await manager.create<Maker>("Maker");
         assert.equal(await maker.add(2n ** 70n, 1), 2n ** 70n + 1n);
         assert.equal(await maker.add("a", "b"), "ab");
-        await assert.rejects(maker.boom(), (e: Error & { code?: string }) => e.code === ErrorCodes.REMOTE && e.message === "ValueError: boom");
+        await assert.rejects(maker.boom(), (e: Error & { code?: string }) => e.code === ErrorCodes.REMOTE && e.message.startsWith("ValueError: boom"));
         await assert.rejects(maker.add(1, "x"), (e: Error) => e.message.startsWith("TypeError"));
         // method_to_typeid: the result stays on the server and comes back as a proxy (#PROXY).
         const made = (await (maker as unknown as PickleProxy)._callMethod("make", [], { x: 1, y: [2] })) as Remote<{ get(k: string): unknown; keys(): string[] }>;
