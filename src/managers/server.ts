@@ -51,7 +51,9 @@ export interface ServerOptions {
  *
  * @example
  * ```ts
- * const manager = new SyncManager({ address: ["0.0.0.0", 50000], authkey: "abc", serializer: "pickle" });
+ * import { SyncManager, type Serializer } from "multiproc/managers";
+ * const serializer: Serializer = "pickle";
+ * const manager = new SyncManager({ address: ["0.0.0.0", 50000], authkey: "abc", serializer });
  * await manager.getServer().serveForever(); // Python: SyncManager(("host", 50000), b"abc").connect()
  * ```
  */

@@ -52,6 +52,10 @@ export function makeUnit(
  *
  * @example
  * ```ts
+ * import { Pool, type SettledResult } from "multiproc";
+ * export function parse(line: string): number { return JSON.parse(line) as number; }
+ * const lines = ["1", "2", "not json"];
+ * await using pool = new Pool(2);
  * const records: SettledResult<number>[] = await pool.map(parse, lines, { settle: true });
  * const bad = records.filter((r) => r.status === "rejected");
  * ```

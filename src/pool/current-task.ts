@@ -7,6 +7,7 @@
  *
  * @example
  * ```ts
+ * import { currentTask, type TaskContext } from "multiproc";
  * const task: TaskContext | null = currentTask();
  * task?.signal.throwIfAborted();
  * task?.emit({ step: 1 });

@@ -173,6 +173,8 @@ export class Pool extends BasePool {
    *
    * @example
    * ```ts
+   * import { Pool } from "multiproc";
+   * await using pool = new Pool(2);
    * const s = pool.stats();
    * console.log(s.completed, s.utilization.toFixed(2), s.runTime.p99, s.workers.length);
    * ```

@@ -60,8 +60,9 @@ export interface SchedulerOptions {
  *
  * @example
  * ```ts
+ * import { Pool, type ResourceLimits } from "multiproc";
  * const limits: ResourceLimits = { maxOldGenerationSizeMb: 512 };
- * new Pool({ processes: 4, resourceLimits: limits });
+ * await using pool = new Pool({ processes: 4, resourceLimits: limits });
  * ```
  */
 export type ResourceLimits = HeapLimits;

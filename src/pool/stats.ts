@@ -9,7 +9,7 @@
  * import { Pool } from "multiproc";
  * await using pool = new Pool(2);
  * await pool.map((x: number) => x, [1, 2, 3]);
- * for (const w of pool.stats()) console.log(w.name, w.tasks, w.items, w.busyMs);
+ * for (const w of pool.stats().workers) console.log(w.name, w.tasks, w.items, w.busyMs);
  * ```
  */
 export interface WorkerStats {
@@ -64,7 +64,10 @@ export class StatsTable {
  *
  * @example
  * ```ts
- * const { p50, p99, max } = pool.stats().runTime;
+ * import { Pool, type TimeSummary } from "multiproc";
+ * await using pool = new Pool(2);
+ * const { p50, p99, max }: TimeSummary = pool.stats().runTime;
+ * console.log(p50, p99, max);
  * ```
  */
 export interface TimeSummary {
@@ -82,6 +85,8 @@ export interface TimeSummary {
  *
  * @example
  * ```ts
+ * import { Pool, type TaskFigures } from "multiproc";
+ * await using pool = new Pool(2);
  * const f: TaskFigures = pool.stats();
  * console.log(f.queued, f.running, f.completed, f.failed, f.utilization);
  * ```
@@ -108,7 +113,10 @@ export interface TaskFigures {
  *
  * @example
  * ```ts
- * for (const w of pool.stats().workers) console.log(w.name, w.completed, w.runTime.p90);
+ * import { Pool, type PoolWorkerStats } from "multiproc";
+ * await using pool = new Pool(2);
+ * const workers: PoolWorkerStats[] = pool.stats().workers;
+ * for (const w of workers) console.log(w.name, w.completed, w.runTime.p90);
  * ```
  */
 export interface PoolWorkerStats extends WorkerStats, TaskFigures {}
@@ -118,6 +126,8 @@ export interface PoolWorkerStats extends WorkerStats, TaskFigures {}
  *
  * @example
  * ```ts
+ * import { Pool, type PoolStats } from "multiproc";
+ * await using pool = new Pool(2);
  * const s: PoolStats = pool.stats();
  * console.log(`${s.workers.length} workers, ${s.completed} done, wait p99 ${s.waitTime.p99} ms`);
  * ```

@@ -157,6 +157,7 @@ const finalizer = new FinalizationRegistry<{ client: PickleClient; id: string }>
  *
  * @example
  * ```ts
+ * import { BaseManager, type PickleProxy } from "multiproc/managers";
  * class QueueManager extends BaseManager {}
  * QueueManager.register("get_queue");
  * const m = new QueueManager({ address: ["127.0.0.1", 50000], authkey: "abc", serializer: "pickle" });
