@@ -24,8 +24,7 @@ async function full() {
   // A Pool of 2 processes.
   const pool = new Pool({ processes: 2 });
   assert.deepEqual(await pool.map(square, [1, 2, 3, 4, 5, 6, 7, 8]), [1, 4, 9, 16, 25, 36, 49, 64]);
-  pool.close(); // explicit for now: a Pool left open keeps the program alive (issue #14)
-  await pool.join();
+  // Left open, as Python users do: the program must still end (SPEC "Program lifetime", issue #14).
   // Fresh workers per task: the library is loaded twice in each worker of a symlinked install.
   const fresh = new Pool({ processes: 1, maxTasksPerChild: 1 });
   for (let i = 0; i < 3; i++) assert.equal(await fresh.apply(square, [i]), i * i);
@@ -44,7 +43,7 @@ async function full() {
   const d = await manager.dict();
   await d.set("answer", 42);
   assert.equal(await d.get("answer"), 42);
-  await manager.shutdown();
+  // Never shut down either: it dies with the program, as CPython's finalizer shuts managers down.
   // SharedMemory written by a child.
   const shm = new SharedMemory({ create: true, size: 16 });
   const w = new Process({ target: writeBytes, args: [shm.name] });
