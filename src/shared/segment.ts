@@ -137,11 +137,19 @@ export function createSegment(size: number, options: CreateOptions = {}): Segmen
   for (let attempt = 0; ; attempt++) {
     const name = options.name === undefined ? randomName(options.prefix ?? "/psm_", options.prefix === undefined ? 4 : 8) : normalizeName(options.name);
     checkMappings(`${size} bytes of shared memory for '${name}'`);
+    // A drawn name is told to the tracker before the segment exists: a SIGKILL between the two
+    // would otherwise leak it (an arena made by a child killed at a random moment). Unlinking a
+    // name that was never made is harmless, and a drawn name is nobody else's. A name the user
+    // chose is tracked only once it is ours.
+    const track_ = options.track ?? true;
+    const early = track_ && options.name === undefined;
+    if (early) track(name);
     try {
       const buffer = binding.shmCreate(name, size);
-      if (options.track ?? true) track(name);
+      if (track_ && !early) track(name);
       return remember({ name, size, buffer, local: false });
     } catch (err) {
+      if (early) untrack(name);
       const e = fromNative(err);
       // A drawn name that collides is drawn again; a name the user chose is their error.
       if (e.code === "ERR_SHM_EXISTS" && options.name === undefined && attempt < 16) continue;
