@@ -18,7 +18,10 @@ export function build() {
   const stale =
     !existsSync(addon) ||
     nativeSources.some((f) => statSync(f).mtimeMs > statSync(addon).mtimeMs) ||
-    (existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : target) !== target;
+    // No stamp: the addon came from the install step (npm ci), made for the Node that ran it,
+    // which need not be this one (CI runs the suite on Node 20, then on 26): rebuild once.
+    !existsSync(stamp) ||
+    readFileSync(stamp, "utf8").trim() !== target;
   if (stale) {
     execFileSync("npm", ["run", "build:native"], { cwd: root, stdio: "inherit" });
     writeFileSync(stamp, `${target}\n`);
